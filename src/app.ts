@@ -1,0 +1,146 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import type { JWK } from 'jose';
+import Koa from 'koa';
+import mount from 'koa-mount';
+import Provider from 'oidc-provider';
+
+import { createAccounts, type Accounts } from './accounts/accounts.js';
+import { createPasswordHasher } from './accounts/passwords.js';
+import { createApis, type Apis } from './clients/apis.js';
+import { createClientSecretHasher } from './clients/client-secrets.js';
+import { createClients, type Clients } from './clients/clients.js';
+import type { Config } from './config.js';
+import { createDb, type Db } from './db/client.js';
+import { createSweeper, type Sweeper } from './db/sweeper.js';
+import { createErrorHandler } from './http/error-handler.js';
+import { createHealthRouter } from './http/health.js';
+import { createPagesRouter, notFound } from './http/pages.js';
+import { securityHeaders } from './http/security-headers.js';
+import { createViews } from './http/views.js';
+import { createCsrf } from './interaction/csrf.js';
+import { createLogoutRevocation } from './interaction/logout-revocation.js';
+import { createInteractionRouter } from './interaction/routes.js';
+import type { Logger } from './log.js';
+import { createAdapterClass } from './oidc/adapter.js';
+import { createClientLoader } from './oidc/client-loader.js';
+import { createConfiguration, ROUTES } from './oidc/configuration.js';
+import { createFindAccount } from './oidc/find-account.js';
+import { createJwtRecorder } from './oidc/jwt-access-tokens.js';
+import { loadServerSecrets, loadSigningKeys } from './oidc/keys.js';
+import { createResourceServerLookup } from './oidc/resource-indicators.js';
+import { assetsDir, viewsDir } from './paths.js';
+import { createIntrospectionEndpoint } from './protocol/introspection.js';
+import { createRevocationEndpoint } from './protocol/revocation.js';
+import { createRevoker, type Revoker } from './revocation/revoker.js';
+import { createTokenInspector, type TokenInspector } from './revocation/token-status.js';
+
+/** The services both the server and the CLI use, wired on one database. */
+export interface Services {
+  readonly db: Db;
+  readonly accounts: Accounts;
+  readonly clients: Clients;
+  readonly apis: Apis;
+  readonly revoker: Revoker;
+  readonly clientSecretKey: string;
+}
+
+export interface App {
+  readonly koa: Koa;
+  readonly provider: Provider;
+  readonly services: Services;
+  readonly inspector: TokenInspector;
+  readonly sweeper: Sweeper;
+  close(): Promise<void>;
+}
+
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
+
+function toPublicJwk(jwk: JWK): JWK {
+  return Object.fromEntries(Object.entries(jwk).filter(([k]) => !PRIVATE_JWK_MEMBERS.includes(k))) as JWK;
+}
+
+/**
+ * Composition root for the services. `validateClient` checks RFC 7591 metadata the way the
+ * issuer will; the CLI passes a provider-backed validator too.
+ */
+export async function createServices(config: Config, validateClient: (metadata: Record<string, unknown>) => Promise<void>): Promise<Services> {
+  const db = createDb(config.databaseUrl);
+  const [clientSecretKey] = await loadServerSecrets(db, 'client-secret');
+  const passwords = createPasswordHasher(config.argon2);
+  const accounts = createAccounts(db, passwords);
+  const clients = createClients(db, createClientSecretHasher(clientSecretKey!), validateClient);
+  return { db, accounts, clients, apis: createApis(db), revoker: createRevoker(db), clientSecretKey: clientSecretKey! };
+}
+
+/** Composition root: builds every part of the issuer on the configured database. */
+export async function createApp(config: Config, deps: { log: Logger }): Promise<App> {
+  const { log } = deps;
+  let provider: Provider | undefined;
+  const services = await createServices(config, async (metadata) => {
+    await (provider!.Client as unknown as { validate(m: unknown): Promise<void> }).validate(metadata);
+  });
+  const { db, accounts, clients, apis, revoker } = services;
+  const views = createViews(viewsDir);
+  const jwks = await loadSigningKeys(db, config.signingAlg);
+  const publicJwks = jwks.map(toPublicJwk);
+  const cookieKeys = await loadServerSecrets(db, 'cookie', config.cookieKeys);
+  const [csrfKey] = await loadServerSecrets(db, 'csrf');
+
+  provider = new Provider(config.issuer, createConfiguration({
+    config,
+    adapter: createAdapterClass(db, createClientLoader(db, createClientSecretHasher(services.clientSecretKey))),
+    jwks,
+    cookieKeys,
+    findAccount: createFindAccount(accounts),
+    resourceServer: createResourceServerLookup(apis, config.signingAlg),
+    recordJwt: createJwtRecorder(db) as never,
+    views,
+    accountEmail: async (id) => (await accounts.findById(id))?.email,
+  }));
+  provider.proxy = config.trustProxy;
+  provider.on('server_error', (_ctx, err: Error) => log.error({ event: 'oidc.server_error', err: { name: err.name, message: err.message, stack: err.stack } }, 'oidc-provider error'));
+  provider.on('grant.revoked', (_ctx, grantId: string) => log.info({ event: 'grant.revoked', grantId }, 'grant revoked'));
+
+  const inspector = createTokenInspector({ db, provider, accounts, clients, issuer: config.issuer, publicJwks: () => publicJwks });
+
+  const protocol = new Router();
+  const form = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
+  protocol.post(ROUTES.introspection, form, createIntrospectionEndpoint({ clients, inspector }));
+  protocol.post(ROUTES.revocation, form, createRevocationEndpoint({ clients, inspector, revoker }));
+
+  const koa = new Koa({ proxy: config.trustProxy, keys: cookieKeys });
+  koa.silent = true; // errors are logged by the error handler, without request data
+  koa.use(createErrorHandler({ log, views }));
+  koa.use(securityHeaders());
+  koa.use(notFound({ views }));
+  koa.use(createHealthRouter({ checkDatabase: async () => void (await db.$queryRaw`SELECT 1`) }).routes());
+  koa.use(createPagesRouter({ views, assetsDir, issuer: config.issuer }).routes());
+  koa.use(protocol.routes());
+  koa.use(protocol.allowedMethods());
+  koa.use(createInteractionRouter({ provider, accounts, views, csrf: createCsrf(csrfKey!, { secureCookies: config.issuer.startsWith('https:') }), log }).routes());
+  koa.use(createLogoutRevocation({
+    db,
+    revoker,
+    accounts,
+    log,
+    sessionCookieName: '_session',
+    confirmPath: `${ROUTES.end_session}/confirm`,
+    revokeOfflineGrants: config.logoutRevokesOfflineGrants,
+  }));
+  koa.use(mount(provider as unknown as Koa));
+
+  const sweeper = createSweeper(db, { batchSize: config.sweep.batchSize, log });
+
+  return {
+    koa,
+    provider,
+    services,
+    inspector,
+    sweeper,
+    async close() {
+      await sweeper.stop();
+      await db.$disconnect();
+    },
+  };
+}

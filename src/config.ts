@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+/**
+ * Tessera's configuration, read once from the environment (src/main.ts and the CLI call
+ * `loadConfig(process.env)`; nothing else reads process.env). Every default is documented
+ * here and in the README's configuration table.
+ */
+export interface Config {
+  /** Listening port. Default 3000. */
+  readonly port: number;
+  /** Listening address. Default 0.0.0.0. */
+  readonly host: string;
+  /** Issuer identifier (RFC 8414). Default http://localhost:<PORT>. */
+  readonly issuer: string;
+  /** `file:./data/tessera.db` (SQLite, default). */
+  readonly databaseUrl: string;
+  /** production: no dev interactions, secure cookies when the issuer is https. */
+  readonly production: boolean;
+  /** Trust X-Forwarded-* (behind a TLS-terminating proxy). Default false. */
+  readonly trustProxy: boolean;
+  /** Cookie signing keys; when empty, keys are generated once and kept in the database. */
+  readonly cookieKeys: readonly string[];
+  /** Signing algorithm of new keys: ES256 (default), EdDSA or RS256. */
+  readonly signingAlg: 'ES256' | 'EdDSA' | 'RS256';
+  readonly ttl: {
+    readonly accessTokenSeconds: number;
+    readonly idTokenSeconds: number;
+    readonly refreshTokenSeconds: number;
+    readonly authorizationCodeSeconds: number;
+    readonly sessionSeconds: number;
+    readonly interactionSeconds: number;
+    readonly grantSeconds: number;
+    readonly clientCredentialsSeconds: number;
+  };
+  /** Logout revokes offline_access grants too (default true). */
+  readonly logoutRevokesOfflineGrants: boolean;
+  readonly argon2: { readonly memoryKib: number; readonly timeCost: number; readonly parallelism: number };
+  /** Expired-row sweeper: interval and batch size. */
+  readonly sweep: { readonly intervalSeconds: number; readonly batchSize: number };
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+
+const schema = z.object({
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  DATABASE_URL: z.string().regex(/^(file:.+|postgres(ql)?:\/\/.+)$/, 'must start with file: or postgres://').default('file:./data/tessera.db'),
+  NODE_ENV: z.string().default('development'),
+  TRUST_PROXY: bool.default(false),
+  COOKIE_KEYS: z.string().optional(),
+  SIGNING_ALG: z.enum(['ES256', 'EdDSA', 'RS256']).default('ES256'),
+  ACCESS_TOKEN_TTL: int(10, 86_400).default(300),
+  ID_TOKEN_TTL: int(10, 86_400).default(3600),
+  REFRESH_TOKEN_TTL: int(60, 31_536_000).default(1_209_600),
+  AUTHORIZATION_CODE_TTL: int(5, 600).default(60),
+  SESSION_TTL: int(60, 31_536_000).default(1_209_600),
+  INTERACTION_TTL: int(60, 86_400).default(3600),
+  GRANT_TTL: int(60, 31_536_000).default(1_209_600),
+  CLIENT_CREDENTIALS_TTL: int(10, 86_400).default(300),
+  LOGOUT_REVOKES_OFFLINE: bool.default(true),
+  ARGON2_MEMORY_KIB: int(8192, 4_194_304).default(19_456),
+  ARGON2_TIME_COST: int(1, 20).default(2),
+  ARGON2_PARALLELISM: int(1, 16).default(1),
+  SWEEP_INTERVAL: int(1, 86_400).default(60),
+  SWEEP_BATCH_SIZE: int(1, 100_000).default(500),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validates the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  const cookieKeys = (e.COOKIE_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
+  if (cookieKeys.some((k) => k.length < 32)) {
+    throw new ConfigError('invalid configuration: COOKIE_KEYS: each key must be at least 32 characters');
+  }
+  const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    issuer,
+    databaseUrl: e.DATABASE_URL,
+    production: e.NODE_ENV === 'production',
+    trustProxy: e.TRUST_PROXY,
+    cookieKeys,
+    signingAlg: e.SIGNING_ALG,
+    ttl: Object.freeze({
+      accessTokenSeconds: e.ACCESS_TOKEN_TTL,
+      idTokenSeconds: e.ID_TOKEN_TTL,
+      refreshTokenSeconds: e.REFRESH_TOKEN_TTL,
+      authorizationCodeSeconds: e.AUTHORIZATION_CODE_TTL,
+      sessionSeconds: e.SESSION_TTL,
+      interactionSeconds: e.INTERACTION_TTL,
+      grantSeconds: e.GRANT_TTL,
+      clientCredentialsSeconds: e.CLIENT_CREDENTIALS_TTL,
+    }),
+    logoutRevokesOfflineGrants: e.LOGOUT_REVOKES_OFFLINE,
+    argon2: Object.freeze({ memoryKib: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM }),
+    sweep: Object.freeze({ intervalSeconds: e.SWEEP_INTERVAL, batchSize: e.SWEEP_BATCH_SIZE }),
+    logLevel: e.LOG_LEVEL,
+  });
+}

@@ -1,0 +1,71 @@
+import type { Context, Next } from 'koa';
+
+import type { Accounts } from '../accounts/accounts.js';
+import type { Db } from '../db/client.js';
+import { hashIdentifier } from '../hash.js';
+import type { Logger } from '../log.js';
+import type { Revoker } from '../revocation/revoker.js';
+
+interface SessionSnapshot {
+  uid: string;
+  accountId: string | null;
+  grantIds: Map<string, string>; // clientId -> grantId
+}
+
+async function sessionSnapshot(db: Db, where: { id: string } | { uid: string }): Promise<SessionSnapshot | null> {
+  const row = await db.oidcSession.findUnique({ where });
+  if (!row?.uid) return null;
+  const payload = JSON.parse(row.payload) as { authorizations?: Record<string, { grantId?: string }> };
+  const grantIds = new Map<string, string>();
+  for (const [clientId, auth] of Object.entries(payload.authorizations ?? {})) {
+    if (auth.grantId) grantIds.set(clientId, auth.grantId);
+  }
+  return { uid: row.uid, accountId: row.accountId, grantIds };
+}
+
+/**
+ * Makes `/logout` revoke for real. oidc-provider's confirm step (lib/actions/end_session.js)
+ * revokes only grants without `offline_access` and cannot say "everywhere". This middleware
+ * wraps that step: it snapshots the browser session before, lets oidc-provider validate the
+ * xsrf token and end the session, and — only if that succeeded — revokes, in one transaction
+ * and before the redirect leaves, every grant and token of the session (offline ones too,
+ * unless the policy says otherwise), or with `?everywhere=1` every session and grant of the
+ * account.
+ */
+export function createLogoutRevocation(deps: {
+  db: Db;
+  revoker: Revoker;
+  accounts: Accounts;
+  log: Logger;
+  sessionCookieName: string;
+  confirmPath: string;
+  revokeOfflineGrants: boolean;
+}) {
+  const { db, revoker, accounts, log } = deps;
+  return async (ctx: Context, next: Next): Promise<void> => {
+    if (ctx.method !== 'POST' || ctx.path !== deps.confirmPath) return next();
+    const cookie = ctx.cookies.get(deps.sessionCookieName, { signed: true });
+    const before = cookie ? await sessionSnapshot(db, { id: hashIdentifier(cookie) }) : null;
+    await next();
+    // oidc-provider answers 303 only after a valid xsrf token and a completed logout.
+    if (!before?.accountId || ctx.status !== 303) return;
+
+    const everywhere = ctx.query.everywhere === '1';
+    const after = await sessionSnapshot(db, { uid: before.uid });
+    if (everywhere) {
+      const summary = await revoker.revokeAccount(before.accountId);
+      log.info({ event: 'logout.everywhere', accountId: before.accountId, ...summary }, 'signed out everywhere');
+    } else if (!after) {
+      if (deps.revokeOfflineGrants) {
+        const summary = await revoker.revokeSession(before.uid, [...before.grantIds.values()]);
+        log.info({ event: 'logout.session', accountId: before.accountId, ...summary }, 'signed out');
+      }
+    } else if (deps.revokeOfflineGrants) {
+      // "Stay signed in": only the asking client was logged out; revoke what it lost.
+      const lost = [...before.grantIds].filter(([clientId]) => !after.grantIds.has(clientId)).map(([, grantId]) => grantId);
+      await revoker.revokeGrants(lost);
+      log.info({ event: 'logout.client', accountId: before.accountId, grants: lost.length }, 'client signed out');
+    }
+    await accounts.recordLogout(before.accountId);
+  };
+}

@@ -1,0 +1,119 @@
+import type { Db } from '../db/client.js';
+import { hashIdentifier, openWith, sealWith } from '../hash.js';
+import { isModelName, modelTable, type ModelName, type ModelRow } from './model-tables.js';
+
+/** What oidc-provider expects of an adapter (docs: "Adapter" in the configuration reference). */
+export interface OidcAdapter {
+  upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void>;
+  find(id: string): Promise<Record<string, unknown> | undefined>;
+  findByUid(uid: string): Promise<Record<string, unknown> | undefined>;
+  findByUserCode(userCode: string): Promise<Record<string, unknown> | undefined>;
+  consume(id: string): Promise<void>;
+  destroy(id: string): Promise<void>;
+  revokeByGrantId(grantId: string): Promise<void>;
+}
+
+export type AdapterConstructor = new (name: string) => OidcAdapter;
+
+/** Looks up client metadata for oidc-provider (the `Client` model is not a token table). */
+export type ClientMetadataLoader = (clientId: string) => Promise<Record<string, unknown> | undefined>;
+
+const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+/**
+ * Splits a payload into indexed columns and the stored JSON. Credential-like values never reach
+ * the database: the row key is SHA-256(id), `jti` is dropped (it is the id), an Interaction's
+ * copy of the session cookie is dropped (oidc-provider never reads it back), and a device
+ * user code is kept only as a hash.
+ */
+export function toRow(name: ModelName, id: string, payload: Record<string, unknown>, expiresIn: number | undefined): ModelRow {
+  const { jti: _jti, userCode, ...rest } = payload;
+  if (name === 'Interaction' && rest.session && typeof rest.session === 'object') {
+    const { cookie: _cookie, ...session } = rest.session as Record<string, unknown>;
+    rest.session = session;
+  }
+  const row: ModelRow = {
+    id: hashIdentifier(id),
+    payload: JSON.stringify(rest),
+    grantId: name === 'Grant' ? id : str(rest.grantId),
+    sessionUid: str(rest.sessionUid) ?? (name === 'Session' ? str(rest.uid) : null),
+    accountId: str(rest.accountId),
+    clientId: str(rest.clientId),
+    expiresAt: typeof expiresIn === 'number' ? new Date(Date.now() + expiresIn * 1000) : null,
+    consumedAt: null,
+  };
+  if (name === 'Session') row.uid = str(rest.uid);
+  if (name === 'DeviceCode' && typeof userCode === 'string') {
+    // The device code itself is sealed under the user code, so findByUserCode can return it.
+    row.userCode = hashIdentifier(userCode);
+    row.payload = JSON.stringify({ ...rest, sealedJti: sealWith(userCode, id) });
+  }
+  return row;
+}
+
+/** Rebuilds oidc-provider's payload from a row, or undefined when it has expired. */
+export function fromRow(row: ModelRow | null, jti: string | undefined, now = Date.now()): Record<string, unknown> | undefined {
+  if (!row) return undefined;
+  if (row.expiresAt && row.expiresAt.getTime() <= now) return undefined;
+  const payload = JSON.parse(row.payload) as Record<string, unknown>;
+  if (jti !== undefined) {
+    payload.jti = jti;
+    delete payload.sealedJti;
+  }
+  if (row.consumedAt) payload.consumed = Math.floor(row.consumedAt.getTime() / 1000);
+  return payload;
+}
+
+export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader): AdapterConstructor {
+  return class PrismaAdapter implements OidcAdapter {
+    readonly #name: string;
+
+    constructor(name: string) {
+      this.#name = name;
+    }
+
+    #table() {
+      if (!isModelName(this.#name)) throw new Error(`no table for oidc-provider model ${this.#name}`);
+      return modelTable(db, this.#name);
+    }
+
+    async upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void> {
+      const name = this.#name;
+      if (!isModelName(name)) throw new Error(`oidc-provider model ${name} is read-only in Tessera`);
+      const row = toRow(name, id, payload, expiresIn);
+      const { id: key, ...update } = row;
+      await modelTable(db, name).upsert({ where: { id: key }, create: row, update });
+    }
+
+    async find(id: string): Promise<Record<string, unknown> | undefined> {
+      if (this.#name === 'Client') return loadClient(id);
+      return fromRow(await this.#table().findUnique({ where: { id: hashIdentifier(id) } }), id);
+    }
+
+    async findByUid(uid: string): Promise<Record<string, unknown> | undefined> {
+      // The session id (the cookie) is not stored, so the payload comes back without `jti`;
+      // oidc-provider only reads sessions found this way (provider.js, token_helpers.js).
+      return fromRow(await this.#table().findUnique({ where: { uid } }), undefined);
+    }
+
+    async findByUserCode(userCode: string): Promise<Record<string, unknown> | undefined> {
+      const payload = fromRow(await this.#table().findUnique({ where: { userCode: hashIdentifier(userCode) } }), undefined);
+      if (!payload) return undefined;
+      const { sealedJti, ...rest } = payload;
+      const jti = typeof sealedJti === 'string' ? openWith(userCode, sealedJti) : null;
+      return jti ? { ...rest, jti, userCode } : undefined;
+    }
+
+    async consume(id: string): Promise<void> {
+      await this.#table().updateMany({ where: { id: hashIdentifier(id) }, data: { consumedAt: new Date() } });
+    }
+
+    async destroy(id: string): Promise<void> {
+      await this.#table().deleteMany({ where: { id: hashIdentifier(id) } });
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await this.#table().deleteMany({ where: { grantId } });
+    }
+  };
+}

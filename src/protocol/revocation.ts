@@ -1,0 +1,42 @@
+import type { Context } from 'koa';
+
+import type { Clients } from '../clients/clients.js';
+import type { Revoker } from '../revocation/revoker.js';
+import type { TokenInspector } from '../revocation/token-status.js';
+import { authenticateClient } from './client-auth.js';
+import { readTokenParams } from './token-param.js';
+
+/**
+ * RFC 7009 token revocation.
+ * - JWT access token: denylisted by jti until it expires (introspection honours it).
+ * - Opaque access token: that token only.
+ * - Refresh token: the whole grant, with every token issued under it (§2.1 SHOULD).
+ * Unknown, invalid, expired or another client's tokens answer 200 with no effect (§2.2), so the
+ * endpoint cannot be used to probe which tokens are valid.
+ */
+export function createRevocationEndpoint(deps: { clients: Clients; inspector: TokenInspector; revoker: Revoker }) {
+  return async (ctx: Context): Promise<void> => {
+    const client = await authenticateClient(ctx, deps.clients, { allowPublic: true });
+    if (!client) return;
+    const params = readTokenParams(ctx);
+    if (!params) return;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = 200;
+    ctx.body = '';
+
+    const jwt = await deps.inspector.verifyJwtSignature(params.token);
+    if (jwt) {
+      if (jwt.client_id === client.clientId && typeof jwt.jti === 'string') {
+        await deps.revoker.revokeJwtAccessToken(jwt.jti);
+      }
+      return;
+    }
+    const status = await deps.inspector.inspect(params.token, params.hint);
+    if (!status.active || status.client_id !== client.clientId) return;
+    if (status.kind === 'refresh_token' && status.grantId) {
+      await deps.revoker.revokeGrants([status.grantId]);
+    } else {
+      await deps.revoker.revokeOpaqueToken(params.token);
+    }
+  };
+}
