@@ -1,5 +1,6 @@
 import type { Db } from '../db/client.js';
 import { hashIdentifier } from '../hash.js';
+import { sessionSid } from './session-sid.js';
 
 /** The parts of an oidc-provider AccessToken/ClientCredentials model read at JWT issuance. */
 interface IssuedToken {
@@ -25,7 +26,8 @@ interface StructuredToken {
  */
 export function createJwtRecorder(db: Db) {
   return async (_ctx: unknown, token: IssuedToken, jwt: StructuredToken): Promise<void> => {
-    if (token.sid) jwt.payload.sid = token.sid;
+    const sid = token.sid ?? (await sessionSid(db, token.sessionUid, token.clientId));
+    if (sid) jwt.payload.sid = sid;
     const exp = jwt.payload.exp;
     if (typeof exp !== 'number') throw new Error('JWT access token without exp');
     await db.jwtAccessToken.create({

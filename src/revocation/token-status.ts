@@ -5,6 +5,7 @@ import type { Accounts } from '../accounts/accounts.js';
 import type { Clients } from '../clients/clients.js';
 import type { Db } from '../db/client.js';
 import { hashIdentifier } from '../hash.js';
+import { sessionSid } from '../oidc/session-sid.js';
 
 /** RFC 7662 §2.2 response members Tessera returns for an active token. */
 export interface ActiveToken {
@@ -159,7 +160,7 @@ export function createTokenInspector(deps: {
       iat: t.iat,
       token_type: kind === 'refresh_token' ? 'refresh_token' : t.isSenderConstrained?.() ? 'DPoP' : 'Bearer',
       jti: t.jti,
-      sid: t.sid,
+      sid: t.sid ?? (await sessionSid(db, t.sessionUid, t.clientId)),
       grantId: t.grantId,
     };
   }
