@@ -16,6 +16,7 @@ import { createSweeper, type Sweeper } from './db/sweeper.js';
 import { createErrorHandler } from './http/error-handler.js';
 import { createHealthRouter } from './http/health.js';
 import { createPagesRouter, notFound } from './http/pages.js';
+import { requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 import { createViews } from './http/views.js';
 import { createCsrf } from './interaction/csrf.js';
@@ -111,6 +112,7 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
 
   const koa = new Koa({ proxy: config.trustProxy, keys: cookieKeys });
   koa.silent = true; // errors are logged by the error handler, without request data
+  koa.use(requestLog(log));
   koa.use(createErrorHandler({ log, views }));
   koa.use(securityHeaders());
   koa.use(notFound({ views }));

@@ -57,6 +57,8 @@ export function createConfiguration(deps: ConfigurationDeps): Configuration {
     },
     // client_secret_jwt needs the plaintext secret server-side, which Tessera never keeps.
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    // Authorization code only (OAuth 2.0 Security BCP): no implicit or hybrid response types.
+    responseTypes: ['code', 'none'],
     routes: {
       authorization: ROUTES.authorization,
       token: ROUTES.token,
