@@ -18,13 +18,16 @@ export type AdapterConstructor = new (name: string) => OidcAdapter;
 /** Looks up client metadata for oidc-provider (the `Client` model is not a token table). */
 export type ClientMetadataLoader = (clientId: string) => Promise<Record<string, unknown> | undefined>;
 
+const ID_PLACEHOLDER = '{tessera:id}';
+
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
 /**
  * Splits a payload into indexed columns and the stored JSON. Credential-like values never reach
  * the database: the row key is SHA-256(id), `jti` is dropped (it is the id), an Interaction's
  * copy of the session cookie is dropped (oidc-provider never reads it back), and a device
- * user code is kept only as a hash.
+ * user code is kept only as a hash. Any other occurrence of the id inside the payload is
+ * replaced by a placeholder and restored on read by id.
  */
 export function toRow(name: ModelName, id: string, payload: Record<string, unknown>, expiresIn: number | undefined): ModelRow {
   const { jti: _jti, userCode, ...rest } = payload;
@@ -34,7 +37,9 @@ export function toRow(name: ModelName, id: string, payload: Record<string, unkno
   }
   const row: ModelRow = {
     id: hashIdentifier(id),
-    payload: JSON.stringify(rest),
+    // The id can also appear inside the payload (an Interaction's `returnTo` is
+    // `/auth/<id>`, the interaction cookie's value): store a placeholder instead.
+    payload: JSON.stringify(rest).split(id).join(ID_PLACEHOLDER),
     grantId: name === 'Grant' ? id : str(rest.grantId),
     sessionUid: str(rest.sessionUid) ?? (name === 'Session' ? str(rest.uid) : null),
     accountId: str(rest.accountId),
@@ -55,7 +60,7 @@ export function toRow(name: ModelName, id: string, payload: Record<string, unkno
 export function fromRow(row: ModelRow | null, jti: string | undefined, now = Date.now()): Record<string, unknown> | undefined {
   if (!row) return undefined;
   if (row.expiresAt && row.expiresAt.getTime() <= now) return undefined;
-  const payload = JSON.parse(row.payload) as Record<string, unknown>;
+  const payload = JSON.parse(jti === undefined ? row.payload : row.payload.split(ID_PLACEHOLDER).join(jti)) as Record<string, unknown>;
   if (jti !== undefined) {
     payload.jti = jti;
     delete payload.sealedJti;
