@@ -1,4 +1,4 @@
-import type { Configuration, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
+import { interactionPolicy, type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 
 import type { Config } from '../config.js';
@@ -30,6 +30,23 @@ export const ROUTES = {
 } as const;
 
 type TtlToken = { resourceServer?: { accessTokenTTL?: number } };
+
+/**
+ * oidc-provider's default login prompt only looks at `session.accountId`. When that account has
+ * been disabled or deleted (findAccount answers nothing) the browser must sign in again, rather
+ * than fall through to the consent checks without an account.
+ */
+function createInteractionPolicy(): ReturnType<typeof interactionPolicy.base> {
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(new interactionPolicy.Check(
+    'account_unavailable',
+    'End-User account is no longer available',
+    (ctx) => (ctx.oidc.session?.accountId && !ctx.oidc.account
+      ? interactionPolicy.Check.REQUEST_PROMPT
+      : interactionPolicy.Check.NO_NEED_TO_PROMPT),
+  ));
+  return policy;
+}
 
 /**
  * oidc-provider configuration. Every choice that differs from the library default says why.
@@ -128,7 +145,7 @@ export function createConfiguration(deps: ConfigurationDeps): Configuration {
       Interaction: ttl.interactionSeconds,
       Grant: ttl.grantSeconds,
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: createInteractionPolicy(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: async (ctx, out, error) => {
       ctx.type = 'html';
       const expired = (error as { name?: string }).name === 'SessionNotFound';

@@ -20,6 +20,7 @@ describe('logout really logs out', () => {
     const userinfoTokens = await login(config, browser, f, { scope: 'openid email offline_access' });
     expect(userinfoTokens.claims?.sub).toBe(f.userId);
     expect(userinfoTokens.refresh_token).toBeTruthy();
+    expect((await introspect(server, f.rs, userinfoTokens.refresh_token!)).scope).toContain('offline_access');
     // Same browser session, second authorization: an access token for the JWT API.
     const jwtTokens = await login(config, browser, f, { scope: 'openid read', resource: f.jwtApi });
     expect(jwtTokens.access_token.split('.')).toHaveLength(3);

@@ -74,7 +74,7 @@ export async function login(
   config: oidc.Configuration,
   browser: Browser,
   user: { email: string; password: string },
-  options: { scope?: string; resource?: string } = {},
+  options: { scope?: string; resource?: string; prompt?: string } = {},
 ): Promise<Tokens> {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
@@ -86,6 +86,10 @@ export async function login(
     state,
   };
   if (options.resource) params.resource = options.resource;
+  // OIDC Core §11: offline_access is ignored unless the request also asks for prompt=consent.
+  if (options.prompt ?? (params.scope!.includes('offline_access') ? 'consent' : undefined)) {
+    params.prompt = options.prompt ?? 'consent';
+  }
   const authUrl = oidc.buildAuthorizationUrl(config, params).toString();
 
   let step = await browser.follow(authUrl, {}, REDIRECT_URI);
