@@ -2,13 +2,31 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 
-import { PrismaClient } from '../generated/prisma/client.js';
+import { PrismaClient as PostgresClient } from '../generated/postgresql/client.js';
+import { PrismaClient as SqliteClient } from '../generated/sqlite/client.js';
 
-export type Db = PrismaClient;
+/**
+ * The database client. Both generated clients come from one data model
+ * (prisma/schema.prisma; the PostgreSQL schema is derived from it), so they expose the same
+ * API; the SQLite client's type stands for both.
+ */
+export type Db = SqliteClient;
 
 export type DatabaseKind = 'sqlite' | 'postgresql';
+
+export interface PoolOptions {
+  /** Maximum connections per instance (PostgreSQL). */
+  readonly poolSize: number;
+  /** Seconds to wait for a new connection before failing. */
+  readonly connectTimeoutSeconds: number;
+  /** Seconds a statement may run before the server cancels it (PostgreSQL). */
+  readonly statementTimeoutSeconds: number;
+}
+
+export const DEFAULT_POOL: PoolOptions = { poolSize: 10, connectTimeoutSeconds: 5, statementTimeoutSeconds: 10 };
 
 /** Which database a DATABASE_URL names. Throws for anything else. */
 export function databaseKind(databaseUrl: string): DatabaseKind {
@@ -25,16 +43,26 @@ export function sqliteFilePath(databaseUrl: string): string {
 }
 
 /** A Prisma driver adapter factory for the database; creates the SQLite file's folder. */
-export function createAdapterFactory(databaseUrl: string): SqlDriverAdapterFactory {
-  const kind = databaseKind(databaseUrl);
-  if (kind === 'postgresql') {
-    throw new Error('PostgreSQL support is not available in this build; use a file: DATABASE_URL');
+export function createAdapterFactory(databaseUrl: string, pool: PoolOptions = DEFAULT_POOL): SqlMigrationAwareDriverAdapterFactory {
+  if (databaseKind(databaseUrl) === 'postgresql') {
+    return new PrismaPg({
+      connectionString: databaseUrl,
+      max: pool.poolSize,
+      connectionTimeoutMillis: pool.connectTimeoutSeconds * 1000,
+      statement_timeout: pool.statementTimeoutSeconds * 1000,
+      idleTimeoutMillis: 30_000,
+    });
   }
   const file = sqliteFilePath(databaseUrl);
   mkdirSync(dirname(file), { recursive: true });
-  return new PrismaBetterSqlite3({ url: file }, { timestampFormat: 'unixepoch-ms' });
+  return new PrismaBetterSqlite3({ url: file, timeout: pool.connectTimeoutSeconds * 1000 }, { timestampFormat: 'unixepoch-ms' });
 }
 
-export function createDb(databaseUrl: string): Db {
-  return new PrismaClient({ adapter: createAdapterFactory(databaseUrl) });
+export function createDb(databaseUrl: string, pool: PoolOptions = DEFAULT_POOL): Db {
+  const adapter = createAdapterFactory(databaseUrl, pool);
+  if (databaseKind(databaseUrl) === 'postgresql') {
+    // Same models, same delegates: only the generated provider differs.
+    return new PostgresClient({ adapter }) as unknown as Db;
+  }
+  return new SqliteClient({ adapter });
 }

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { createAdapterFactory } from './client.js';
+import { createAdapterFactory, databaseKind, type DatabaseKind } from './client.js';
 import { openSchemaEngine } from './schema-engine.js';
 
 // This file runs as src/db/migrate.ts (vitest, tsx) and as dist/db/migrate.js (built):
@@ -13,9 +13,15 @@ const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const defaultMigrationsDir = join(packageRoot, 'prisma', 'migrations');
 export const defaultSchemaPath = join(packageRoot, 'prisma', 'schema.prisma');
 
+/** Each database kind has its own migration history, generated from the one data model. */
+export function migrationPaths(kind: DatabaseKind): { migrationsDir: string; schemaPath: string } {
+  const base = kind === 'postgresql' ? join(packageRoot, 'prisma', 'postgresql') : join(packageRoot, 'prisma');
+  return { migrationsDir: join(base, 'migrations'), schemaPath: join(base, 'schema.prisma') };
+}
+
 export interface MigrateOptions {
   databaseUrl: string;
-  /** Defaults to `<package root>/prisma/migrations`. */
+  /** Defaults to the database kind's folder: prisma/migrations or prisma/postgresql/migrations. */
   migrationsDir?: string;
   /** Defaults to `<package root>/prisma/schema.prisma`. */
   schemaPath?: string;
@@ -23,12 +29,13 @@ export interface MigrateOptions {
 
 /** Applies every migration not yet recorded in the database's `_prisma_migrations` table. */
 export async function migrateDatabase(options: MigrateOptions): Promise<{ applied: string[] }> {
+  const paths = migrationPaths(databaseKind(options.databaseUrl));
   const engine = await openSchemaEngine({
-    schemaPath: options.schemaPath ?? defaultSchemaPath,
+    schemaPath: options.schemaPath ?? paths.schemaPath,
     adapterFactory: createAdapterFactory(options.databaseUrl),
   });
   try {
-    const applied = await engine.applyMigrations(options.migrationsDir ?? defaultMigrationsDir);
+    const applied = await engine.applyMigrations(options.migrationsDir ?? paths.migrationsDir);
     return { applied };
   } finally {
     await engine.close();

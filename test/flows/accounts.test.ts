@@ -97,26 +97,24 @@ describe('accounts: disabled users, failed logins', () => {
     const t = await tokensFor(user);
     await expectActive(t);
 
-    const db = openDb(server);
+    const db = await openDb(server);
+    const count = async (sql: string): Promise<number> => Number((await db.query<{ n: unknown }>(sql, [user.userId]))[0]!.n);
     try {
-      expect(db.prepare('UPDATE User SET disabled = 1 WHERE email = ?').run(user.email).changes).toBe(1);
+      expect(await db.run('UPDATE "User" SET disabled = $1 WHERE email = $2', [true, user.email])).toBe(1);
       // Nothing was revoked: the rows are all still there.
-      const rts = db.prepare('SELECT count(*) AS n FROM OidcRefreshToken WHERE accountId = ?').get(user.userId) as { n: number };
-      expect(rts.n).toBeGreaterThanOrEqual(2);
-      const ats = db.prepare('SELECT count(*) AS n FROM OidcAccessToken WHERE accountId = ?').get(user.userId) as { n: number };
-      expect(ats.n).toBeGreaterThanOrEqual(2);
-      const jwts = db.prepare('SELECT count(*) AS n FROM JwtAccessToken WHERE accountId = ? AND revokedAt IS NULL').get(user.userId) as { n: number };
-      expect(jwts.n).toBeGreaterThanOrEqual(1);
+      expect(await count('SELECT count(*) AS n FROM "OidcRefreshToken" WHERE "accountId" = $1')).toBeGreaterThanOrEqual(2);
+      expect(await count('SELECT count(*) AS n FROM "OidcAccessToken" WHERE "accountId" = $1')).toBeGreaterThanOrEqual(2);
+      expect(await count('SELECT count(*) AS n FROM "JwtAccessToken" WHERE "accountId" = $1 AND "revokedAt" IS NULL')).toBeGreaterThanOrEqual(1);
 
       await expectInactive(t);
 
       // The failed refreshes did not spend the tokens: clearing the flag brings them back,
       // so it is the flag (not a revocation) that made them inactive.
-      db.prepare('UPDATE User SET disabled = 0 WHERE email = ?').run(user.email);
+      await db.run('UPDATE "User" SET disabled = $1 WHERE email = $2', [false, user.email]);
       await expectActive(t);
       expect((await refreshWith(config, t.userinfoRefresh)).error).toBeUndefined();
     } finally {
-      db.close();
+      await db.close();
     }
   });
 
@@ -126,9 +124,9 @@ describe('accounts: disabled users, failed logins', () => {
     await login(config, browser, user);
     expect(await firstPage(config, browser)).toHaveProperty('redirected'); // silent SSO while enabled
 
-    const db = openDb(server);
+    const db = await openDb(server);
     try {
-      db.prepare('UPDATE User SET disabled = 1 WHERE email = ?').run(user.email);
+      await db.run('UPDATE "User" SET disabled = $1 WHERE email = $2', [true, user.email]);
       // The session row was not revoked; the next authorization request must not sign in
       // silently, and must not fail either: the browser gets the login page.
       const page = await firstPage(config, browser);
@@ -138,8 +136,8 @@ describe('accounts: disabled users, failed logins', () => {
       expect(status).toBe(200);
       expect(html).toContain('name="password"');
     } finally {
-      db.prepare('UPDATE User SET disabled = 0 WHERE email = ?').run(user.email);
-      db.close();
+      await db.run('UPDATE "User" SET disabled = $1 WHERE email = $2', [false, user.email]);
+      await db.close();
     }
   });
 
@@ -179,17 +177,17 @@ describe('accounts: password hashes follow the configured argon2 cost', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const storedHash = (server: TestServer): string => {
-    const db = openDb(server);
+  const storedHash = async (server: TestServer): Promise<string> => {
+    const db = await openDb(server);
     try {
-      return (db.prepare('SELECT passwordHash FROM User WHERE email = ?').get(f.email) as { passwordHash: string }).passwordHash;
+      return (await db.query<{ passwordHash: string }>('SELECT "passwordHash" FROM "User" WHERE email = $1', [f.email]))[0]!.passwordHash;
     } finally {
-      db.close();
+      await db.close();
     }
   };
 
   it('a successful login after ARGON2_TIME_COST went up rehashes the stored password', async () => {
-    const before = storedHash(first!);
+    const before = await storedHash(first!);
     expect(before).toMatch(/^\$argon2id\$/);
     expect(before).toContain('t=1');
     await first!.stop();
@@ -199,16 +197,16 @@ describe('accounts: password hashes follow the configured argon2 cost', () => {
     const config = await discover(second, f.web);
     const failed = await submitPassword(config, new Browser(), { email: f.email, password: 'wrong password 123' });
     expect(failed.status).toBe(401);
-    expect(storedHash(second)).toBe(before);
+    expect(await storedHash(second)).toBe(before);
 
     const tokens = await login(config, new Browser(), f);
     expect(tokens.claims?.sub).toBe(f.userId);
-    const after = storedHash(second);
+    const after = await storedHash(second);
     expect(after).toContain('t=2');
     expect(after).not.toContain('t=1');
     // The new hash still verifies.
     const again = await login(config, new Browser(), f);
     expect(again.claims?.sub).toBe(f.userId);
-    expect(storedHash(second)).toBe(after);
+    expect(await storedHash(second)).toBe(after);
   });
 });

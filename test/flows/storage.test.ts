@@ -5,7 +5,7 @@ import { Browser, formAction, hiddenInput } from '../support/browser.js';
 import { basic, clientCredentialsToken, INTROSPECTION, post } from '../support/protocol.js';
 import { cookieSignature, RecordingBrowser } from '../support/recording-browser.js';
 import { discover, introspect, login, REDIRECT_URI, refresh, seed, userinfoStatus, type Fixture, type Tokens } from '../support/rp.js';
-import { dumpTextValues, jsonStringLeaves, type StoredValue } from '../support/sqlite.js';
+import { dumpTextValues, jsonStringLeaves, type StoredValue } from '../support/database.js';
 import { startServer, type TestServer } from '../support/server.js';
 
 const MAX_CANDIDATES = 400;
@@ -115,7 +115,7 @@ describe('the database holds no usable token', () => {
     secrets.set('rs client secret', f.rs.clientSecret);
     secrets.set('user password', f.password);
 
-    stored = dumpTextValues(server.databaseUrl);
+    stored = await dumpTextValues(server.databaseUrl);
     // What a reader of the database also has: the cookie signing keys (ServerSecret, purpose "cookie").
     const cookieRows = new Set(stored.filter((s) => s.table === 'ServerSecret' && s.column === 'purpose' && s.value === 'cookie').map((s) => s.row));
     cookieKeys = stored.filter((s) => s.table === 'ServerSecret' && s.column === 'secret' && cookieRows.has(s.row)).map((s) => s.value);

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { openTestDb, type TestDb } from './database.js';
 import * as oidc from 'openid-client';
 
 import { Browser, formAction, hiddenInput } from './browser.js';
@@ -134,9 +134,7 @@ export async function refreshWith(
   }
 }
 
-/** The server's SQLite database, opened directly (what an operator or an attacker with disk access sees). */
-export function openDb(server: Pick<TestServer, 'databaseUrl'>): InstanceType<typeof Database> {
-  const file = server.databaseUrl.replace(/^file:/, '');
-  const db = new Database(file, { fileMustExist: true, timeout: 5000 });
-  return db;
+/** The server's database, opened directly (what an operator or an attacker with disk access sees). */
+export async function openDb(server: Pick<TestServer, 'databaseUrl'>): Promise<TestDb> {
+  return openTestDb(server.databaseUrl);
 }

@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { createPostgresDatabase, testDatabaseKind } from './database.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -37,7 +39,22 @@ export async function startServer(extraEnv: Record<string, string> = {}, options
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tessera-test-'));
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
-  const databaseUrl = `file:${join(dir, 'tessera.db')}`;
+  // The database belongs to the directory: a restart on the same `dir` finds the same database.
+  // With TESSERA_TEST_DB=postgresql each directory gets its own PostgreSQL database.
+  const urlFile = join(dir, 'database-url');
+  let dropDatabase: (() => Promise<void>) | undefined;
+  let databaseUrl: string;
+  if (existsSync(urlFile)) {
+    databaseUrl = readFileSync(urlFile, 'utf8');
+  } else if (testDatabaseKind === 'postgresql') {
+    const created = await createPostgresDatabase();
+    databaseUrl = created.url;
+    dropDatabase = created.drop;
+    writeFileSync(urlFile, databaseUrl);
+  } else {
+    databaseUrl = `file:${join(dir, 'tessera.db')}`;
+    writeFileSync(urlFile, databaseUrl);
+  }
   const env: Record<string, string> = {
     ...FAST_ARGON2,
     PORT: String(port),
@@ -73,6 +90,11 @@ export async function startServer(extraEnv: Record<string, string> = {}, options
     });
   });
 
+  async function stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    return exited;
+  }
+
   return {
     issuer,
     port,
@@ -80,13 +102,13 @@ export async function startServer(extraEnv: Record<string, string> = {}, options
     databaseUrl,
     env,
     output: () => output,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
+    stop,
     async cleanup() {
-      await this.stop();
-      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+      await stop();
+      if (!options.dir) {
+        await dropDatabase?.();
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }

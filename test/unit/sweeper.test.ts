@@ -8,19 +8,23 @@ import { createDb, type Db } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { createSweeper } from '../../src/db/sweeper.js';
 import { createLogger } from '../../src/log.js';
+import { createPostgresDatabase, testDatabaseKind } from '../support/database.js';
 
 describe('expired-row sweeper', () => {
   let dir: string;
   let db: Db;
+  let drop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-sweep-'));
-    const databaseUrl = `file:${join(dir, 't.db')}`;
+    let databaseUrl = `file:${join(dir, 't.db')}`;
+    if (testDatabaseKind === 'postgresql') ({ url: databaseUrl, drop } = await createPostgresDatabase());
     await migrateDatabase({ databaseUrl });
     db = createDb(databaseUrl);
   });
   afterAll(async () => {
     await db?.$disconnect();
+    await drop?.();
     rmSync(dir, { recursive: true, force: true });
   });
 
