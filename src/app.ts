@@ -66,7 +66,7 @@ function toPublicJwk(jwk: JWK): JWK {
  * issuer will; the CLI passes a provider-backed validator too.
  */
 export async function createServices(config: Config, validateClient: (metadata: Record<string, unknown>) => Promise<void>): Promise<Services> {
-  const db = createDb(config.databaseUrl);
+  const db = createDb(config.databaseUrl, config.database);
   const [clientSecretKey] = await loadServerSecrets(db, 'client-secret');
   const passwords = createPasswordHasher(config.argon2);
   const accounts = createAccounts(db, passwords);

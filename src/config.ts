@@ -12,8 +12,10 @@ export interface Config {
   readonly host: string;
   /** Issuer identifier (RFC 8414). Default http://localhost:<PORT>. */
   readonly issuer: string;
-  /** `file:./data/tessera.db` (SQLite, default). */
+  /** `file:./data/tessera.db` (SQLite, default) or `postgres://…`. */
   readonly databaseUrl: string;
+  /** Connection pool (PostgreSQL) and timeouts. */
+  readonly database: { readonly poolSize: number; readonly connectTimeoutSeconds: number; readonly statementTimeoutSeconds: number };
   /** production: no dev interactions, secure cookies when the issuer is https. */
   readonly production: boolean;
   /** Trust X-Forwarded-* (behind a TLS-terminating proxy). Default false. */
@@ -40,7 +42,9 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+// Whole numbers only: z.coerce would turn an empty string into 0 (and PORT= into a random port).
+const int = (min: number, max: number) =>
+  z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
 
 const schema = z.object({
@@ -48,6 +52,9 @@ const schema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   ISSUER: z.url({ protocol: /^https?$/ }).optional(),
   DATABASE_URL: z.string().regex(/^(file:.+|postgres(ql)?:\/\/.+)$/, 'must start with file: or postgres://').default('file:./data/tessera.db'),
+  DATABASE_POOL_SIZE: int(1, 1000).default(10),
+  DATABASE_CONNECT_TIMEOUT: int(1, 600).default(5),
+  DATABASE_STATEMENT_TIMEOUT: int(1, 3600).default(10),
   NODE_ENV: z.string().default('development'),
   TRUST_PROXY: bool.default(false),
   COOKIE_KEYS: z.string().optional(),
@@ -91,6 +98,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     host: e.HOST,
     issuer,
     databaseUrl: e.DATABASE_URL,
+    database: Object.freeze({
+      poolSize: e.DATABASE_POOL_SIZE,
+      connectTimeoutSeconds: e.DATABASE_CONNECT_TIMEOUT,
+      statementTimeoutSeconds: e.DATABASE_STATEMENT_TIMEOUT,
+    }),
     production: e.NODE_ENV === 'production',
     trustProxy: e.TRUST_PROXY,
     cookieKeys,

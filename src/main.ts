@@ -25,28 +25,33 @@ async function main(): Promise<void> {
   const app = await createApp(config, { log });
   app.sweeper.start(config.sweep.intervalSeconds);
   const server = createServer(app.koa.callback());
-  server.listen(config.port, config.host);
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  log.info({ event: 'listening', port, issuer: config.issuer }, `Tessera listening on port ${port}`);
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info({ event: 'shutdown', signal }, 'shutting down');
-    server.close();
-    server.closeIdleConnections();
-    const force = setTimeout(() => server.closeAllConnections(), 10_000);
-    force.unref();
-    await once(server, 'close').catch(() => undefined);
+    if (server.listening) {
+      const closed = once(server, 'close');
+      server.close();
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), 10_000);
+      force.unref();
+      await closed;
+    }
     await app.close();
     log.info({ event: 'stopped' }, 'stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+
+  // Signal handlers first: whoever treats the "listening" line as ready may signal at once.
+  server.listen(config.port, config.host);
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log.info({ event: 'listening', port, issuer: config.issuer }, `Tessera listening on port ${port}`);
 }
 
 main().catch((err: Error) => {

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+
+import { constantTimeEqual, hashIdentifier, keyedHash, openWith, sealWith } from '../../src/hash.js';
+
+describe('sealWith / openWith', () => {
+  it('round-trips, including non-ASCII and empty values', () => {
+    for (const value of ['device-code-123', 'ünïcødé ✓', '']) {
+      expect(openWith('user-code', sealWith('user-code', value))).toBe(value);
+    }
+  });
+
+  it('uses a fresh IV: sealing twice gives different output, both open', () => {
+    const a = sealWith('k', 'v');
+    const b = sealWith('k', 'v');
+    expect(a).not.toBe(b);
+    expect(openWith('k', a)).toBe('v');
+    expect(openWith('k', b)).toBe('v');
+  });
+
+  it('does not contain the value in clear', () => {
+    const value = 'PLAINTEXT-DEVICE-CODE';
+    const sealed = sealWith('k', value);
+    expect(sealed).not.toContain(value);
+    expect(Buffer.from(sealed, 'base64url').toString('latin1')).not.toContain(value);
+  });
+
+  it('returns null for the wrong secret', () => {
+    const sealed = sealWith('ABCD-EFGH', 'secret value');
+    expect(openWith('ABCD-EFGX', sealed)).toBeNull();
+    expect(openWith('', sealed)).toBeNull();
+  });
+
+  it.each([
+    ['the IV', 0],
+    ['the tag', 12],
+    ['the ciphertext', 28],
+  ])('returns null when %s is tampered with', (_part, index) => {
+    const raw = Buffer.from(sealWith('k', 'some sealed value'), 'base64url');
+    raw[index]! ^= 0x01;
+    expect(openWith('k', raw.toString('base64url'))).toBeNull();
+  });
+
+  it('returns null for truncated or garbage input', () => {
+    const sealed = sealWith('k', 'value');
+    expect(openWith('k', sealed.slice(0, 20))).toBeNull();
+    expect(openWith('k', sealed.slice(0, -2))).toBeNull();
+    expect(openWith('k', '')).toBeNull();
+    expect(openWith('k', 'not base64 at all!')).toBeNull();
+  });
+});
+
+describe('hashIdentifier / keyedHash / constantTimeEqual', () => {
+  it('hashIdentifier is SHA-256 base64url, deterministic', () => {
+    expect(hashIdentifier('abc')).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+    expect(hashIdentifier('abc')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('keyedHash depends on the key', () => {
+    expect(keyedHash('k1', 'v')).toBe(keyedHash('k1', 'v'));
+    expect(keyedHash('k1', 'v')).not.toBe(keyedHash('k2', 'v'));
+    expect(keyedHash('k1', 'v')).not.toBe(hashIdentifier('v'));
+  });
+
+  it('constantTimeEqual compares exactly', () => {
+    expect(constantTimeEqual('same', 'same')).toBe(true);
+    expect(constantTimeEqual('same', 'Same')).toBe(false);
+    expect(constantTimeEqual('same', 'same ')).toBe(false);
+    expect(constantTimeEqual('', '')).toBe(true);
+    expect(constantTimeEqual('', 'x')).toBe(false);
+  });
+});
