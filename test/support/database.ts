@@ -33,11 +33,21 @@ export const postgresAdminUrl = process.env.TESSERA_POSTGRES_ADMIN_URL ?? 'postg
 export async function openTestDb(databaseUrl: string): Promise<TestDb> {
   if (databaseUrl.startsWith('file:')) {
     const db = new Sqlite(databaseUrl.slice('file:'.length), { fileMustExist: true, timeout: 5000 });
-    const bind = (params: unknown[]) => params.map((p) => (typeof p === 'boolean' ? Number(p) : p instanceof Date ? p.getTime() : p));
-    const prepare = (sql: string) => db.prepare(sql.replace(/\$(\d+)/g, '?$1'));
+    const value = (p: unknown) => (typeof p === 'boolean' ? Number(p) : p instanceof Date ? p.getTime() : p);
+    // `$n` placeholders become `?`, with the values in the order they appear.
+    const prepare = (sql: string, params: unknown[]) => {
+      const order = [...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]) - 1);
+      return { stmt: db.prepare(sql.replace(/\$\d+/g, '?')), values: order.map((i) => value(params[i])) };
+    };
     return {
-      query: async <T>(sql: string, params: unknown[] = []) => prepare(sql).all(...bind(params)) as T[],
-      run: async (sql, params = []) => prepare(sql).run(...bind(params)).changes,
+      query: async <T>(sql: string, params: unknown[] = []) => {
+        const { stmt, values } = prepare(sql, params);
+        return stmt.all(...values) as T[];
+      },
+      run: async (sql, params = []) => {
+        const { stmt, values } = prepare(sql, params);
+        return stmt.run(...values).changes;
+      },
       close: async () => db.close(),
     };
   }
