@@ -51,6 +51,8 @@ export function createAdapterFactory(databaseUrl: string, pool: PoolOptions = DE
       connectionTimeoutMillis: pool.connectTimeoutSeconds * 1000,
       statement_timeout: pool.statementTimeoutSeconds * 1000,
       idleTimeoutMillis: 30_000,
+      // Idle pooled connections must not keep a finished CLI command (or migration) alive.
+      allowExitOnIdle: true,
     });
   }
   const file = sqliteFilePath(databaseUrl);

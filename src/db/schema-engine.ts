@@ -83,6 +83,25 @@ function initRegistry(): InitRegistry {
   return holder[INIT_KEY];
 }
 
+/**
+ * The engine arms timers (e.g. a 10 s one after talking to PostgreSQL) that it never clears;
+ * they would keep a finished `tessera` command alive. Its timers are only timeouts for its own
+ * work, so they may be unref'd: the glue's setTimeout import is wrapped to do that.
+ */
+function withUnrefTimers(glue: typeof bg): Record<string, unknown> {
+  const imports: Record<string, unknown> = { ...glue };
+  for (const [name, fn] of Object.entries(glue)) {
+    if (name.startsWith('__wbg_setTimeout_') && typeof fn === 'function') {
+      imports[name] = (...args: unknown[]): unknown => {
+        const timer = (fn as (...a: unknown[]) => unknown)(...args);
+        (timer as { unref?: () => void } | undefined)?.unref?.();
+        return timer;
+      };
+    }
+  }
+  return imports;
+}
+
 function loadWasm(): Promise<void> {
   const registry = initRegistry();
   let done = registry.get(bg);
@@ -92,7 +111,7 @@ function loadWasm(): Promise<void> {
       const bytes = await readFile(join(dirname(gluePath), 'schema_engine_bg.wasm'));
       const module = await wasmApi.compile(bytes);
       // The glue's functions are the wasm module's imports, under the glue's file name.
-      const instance = new wasmApi.Instance(module, { './schema_engine_bg.js': bg });
+      const instance = new wasmApi.Instance(module, { './schema_engine_bg.js': withUnrefTimers(bg) });
       bg.__wbg_set_wasm(instance.exports);
       instance.exports.__wbindgen_start();
     })();

@@ -41,4 +41,21 @@ describe('one data model for SQLite and PostgreSQL', () => {
       await database.drop();
     }
   });
+
+  // Regression: the wasm engine's own timers kept every `tessera` command alive for 10 s on PostgreSQL.
+  if (testDatabaseKind === 'postgresql') it('a finished migration leaves nothing that keeps the process alive', async () => {
+    const database = await createPostgresDatabase();
+    try {
+      const script = `const m = await import(${JSON.stringify(join(root, 'dist/db/migrate.js'))});
+        await m.migrateDatabase({ databaseUrl: ${JSON.stringify(database.url)} });
+        await new Promise((r) => setImmediate(r));
+        console.log(JSON.stringify(process.getActiveResourcesInfo()));
+        process.exit(0);`;
+      const { execFileSync } = await import('node:child_process');
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+      expect(JSON.parse(out.trim().split('\n').pop()!)).not.toContain('Timeout');
+    } finally {
+      await database.drop();
+    }
+  });
 });
