@@ -2,7 +2,6 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { JWK } from 'jose';
 import Koa from 'koa';
-import mount from 'koa-mount';
 import Provider from 'oidc-provider';
 
 import { createAccounts, type Accounts } from './accounts/accounts.js';
@@ -28,7 +27,8 @@ import { createClientLoader } from './oidc/client-loader.js';
 import { createConfiguration, ROUTES } from './oidc/configuration.js';
 import { createFindAccount } from './oidc/find-account.js';
 import { createJwtRecorder } from './oidc/jwt-access-tokens.js';
-import { loadServerSecrets, loadSigningKeys } from './oidc/keys.js';
+import { loadServerSecrets } from './oidc/keys.js';
+import { createProviderHost, type ProviderHost } from './oidc/provider-host.js';
 import { createResourceServerLookup } from './oidc/resource-indicators.js';
 import { assetsDir, viewsDir } from './paths.js';
 import { createIntrospectionEndpoint } from './protocol/introspection.js';
@@ -48,17 +48,11 @@ export interface Services {
 
 export interface App {
   readonly koa: Koa;
-  readonly provider: Provider;
+  readonly providerHost: ProviderHost;
   readonly services: Services;
   readonly inspector: TokenInspector;
   readonly sweeper: Sweeper;
   close(): Promise<void>;
-}
-
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
-
-function toPublicJwk(jwk: JWK): JWK {
-  return Object.fromEntries(Object.entries(jwk).filter(([k]) => !PRIVATE_JWK_MEMBERS.includes(k))) as JWK;
 }
 
 /**
@@ -77,33 +71,37 @@ export async function createServices(config: Config, validateClient: (metadata: 
 /** Composition root: builds every part of the issuer on the configured database. */
 export async function createApp(config: Config, deps: { log: Logger }): Promise<App> {
   const { log } = deps;
-  let provider: Provider | undefined;
+  let host: ProviderHost | undefined;
   const services = await createServices(config, async (metadata) => {
-    await (provider!.Client as unknown as { validate(m: unknown): Promise<void> }).validate(metadata);
+    await (host!.current().Client as unknown as { validate(m: unknown): Promise<void> }).validate(metadata);
   });
   const { db, accounts, clients, apis, revoker } = services;
   const views = createViews(viewsDir);
-  const jwks = await loadSigningKeys(db, config.signingAlg);
-  const publicJwks = jwks.map(toPublicJwk);
   const cookieKeys = await loadServerSecrets(db, 'cookie', config.cookieKeys);
   const [csrfKey] = await loadServerSecrets(db, 'csrf');
+  const adapter = createAdapterClass(db, createClientLoader(db, createClientSecretHasher(services.clientSecretKey)));
 
-  provider = new Provider(config.issuer, createConfiguration({
-    config,
-    adapter: createAdapterClass(db, createClientLoader(db, createClientSecretHasher(services.clientSecretKey))),
-    jwks,
-    cookieKeys,
-    findAccount: createFindAccount(accounts),
-    resourceServer: createResourceServerLookup(apis, config.signingAlg),
-    recordJwt: createJwtRecorder(db) as never,
-    views,
-    accountEmail: async (id) => (await accounts.findById(id))?.email,
-  }));
-  provider.proxy = config.trustProxy;
-  provider.on('server_error', (_ctx, err: Error) => log.error({ event: 'oidc.server_error', err: { name: err.name, message: err.message, stack: err.stack } }, 'oidc-provider error'));
-  provider.on('grant.revoked', (_ctx, grantId: string) => log.info({ event: 'grant.revoked', grantId }, 'grant revoked'));
+  const buildProvider = (jwks: JWK[]): Provider => {
+    const provider = new Provider(config.issuer, createConfiguration({
+      config,
+      adapter,
+      jwks,
+      cookieKeys,
+      findAccount: createFindAccount(accounts),
+      resourceServer: createResourceServerLookup(apis, config.signingAlg),
+      recordJwt: createJwtRecorder(db) as never,
+      views,
+      accountEmail: async (id) => (await accounts.findById(id))?.email,
+    }));
+    provider.proxy = config.trustProxy;
+    provider.on('server_error', (_ctx, err: Error) => log.error({ event: 'oidc.server_error', err: { name: err.name, message: err.message, stack: err.stack } }, 'oidc-provider error'));
+    provider.on('grant.revoked', (_ctx, grantId: string) => log.info({ event: 'grant.revoked', grantId }, 'grant revoked'));
+    return provider;
+  };
+  host = await createProviderHost({ db, alg: config.signingAlg, overlapSeconds: config.keys.overlapSeconds, build: buildProvider, log });
+  const provider = (): Provider => host!.current();
 
-  const inspector = createTokenInspector({ db, provider, accounts, clients, issuer: config.issuer, publicJwks: () => publicJwks });
+  const inspector = createTokenInspector({ db, provider, accounts, clients, issuer: config.issuer, publicJwks: () => host!.publicJwks() });
 
   const protocol = new Router();
   const form = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
@@ -130,17 +128,18 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
     confirmPath: `${ROUTES.end_session}/confirm`,
     revokeOfflineGrants: config.logoutRevokesOfflineGrants,
   }));
-  koa.use(mount(provider as unknown as Koa));
+  koa.use(host.middleware());
 
   const sweeper = createSweeper(db, { batchSize: config.sweep.batchSize, log });
 
   return {
     koa,
-    provider,
+    providerHost: host,
     services,
     inspector,
     sweeper,
     async close() {
+      host?.stop();
       await sweeper.stop();
       await db.$disconnect();
     },

@@ -24,6 +24,8 @@ export interface Config {
   readonly cookieKeys: readonly string[];
   /** Signing algorithm of new keys: ES256 (default), EdDSA or RS256. */
   readonly signingAlg: 'ES256' | 'EdDSA' | 'RS256';
+  /** Retired signing keys stay published this long; instances re-check the keys this often. */
+  readonly keys: { readonly overlapSeconds: number; readonly refreshIntervalSeconds: number };
   readonly ttl: {
     readonly accessTokenSeconds: number;
     readonly idTokenSeconds: number;
@@ -59,6 +61,8 @@ const schema = z.object({
   TRUST_PROXY: bool.default(false),
   COOKIE_KEYS: z.string().optional(),
   SIGNING_ALG: z.enum(['ES256', 'EdDSA', 'RS256']).default('ES256'),
+  SIGNING_KEY_OVERLAP: int(60, 31_536_000).default(86_400),
+  KEY_REFRESH_INTERVAL: int(1, 3600).default(5),
   ACCESS_TOKEN_TTL: int(10, 86_400).default(300),
   ID_TOKEN_TTL: int(10, 86_400).default(3600),
   REFRESH_TOKEN_TTL: int(60, 31_536_000).default(1_209_600),
@@ -107,6 +111,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustProxy: e.TRUST_PROXY,
     cookieKeys,
     signingAlg: e.SIGNING_ALG,
+    keys: Object.freeze({ overlapSeconds: e.SIGNING_KEY_OVERLAP, refreshIntervalSeconds: e.KEY_REFRESH_INTERVAL }),
     ttl: Object.freeze({
       accessTokenSeconds: e.ACCESS_TOKEN_TTL,
       idTokenSeconds: e.ID_TOKEN_TTL,

@@ -24,6 +24,7 @@ async function main(): Promise<void> {
 
   const app = await createApp(config, { log });
   app.sweeper.start(config.sweep.intervalSeconds);
+  app.providerHost.startWatching(config.keys.refreshIntervalSeconds);
   const server = createServer(app.koa.callback());
 
   let stopping = false;

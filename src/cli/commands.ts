@@ -5,6 +5,7 @@ import type { App } from '../app.js';
 import type { Config } from '../config.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { notFound } from '../errors.js';
+import { listSigningKeys, rotateSigningKeys } from '../oidc/keys.js';
 import { parseJsonInput, passwordFromStdin, printJson, readStdin } from './io.js';
 
 export interface CliDeps {
@@ -132,6 +133,19 @@ export function buildCli(deps: CliDeps): Command {
   api.command('delete <identifier>').description('delete an API').action(async (identifier: string) => {
     await (await open()).services.apis.remove(identifier);
     printJson({ identifier, deleted: true });
+  });
+
+  const keys = program.command('keys').description('manage signing keys');
+  keys.command('rotate').description('create a new signing key; earlier keys stop signing but stay published (SIGNING_KEY_OVERLAP)')
+    .action(async () => {
+      const { db } = (await open()).services;
+      const rotated = await rotateSigningKeys(db, deps.config.signingAlg);
+      printJson({ ...rotated, alg: deps.config.signingAlg, overlapSeconds: deps.config.keys.overlapSeconds });
+    });
+  keys.command('list').description('list signing keys (never the private parts)').action(async () => {
+    const { db } = (await open()).services;
+    const list = await listSigningKeys(db, deps.config.keys.overlapSeconds);
+    printJson(list.map((k) => ({ ...k, createdAt: k.createdAt.toISOString(), retiredAt: k.retiredAt?.toISOString() ?? null })));
   });
 
   program.hook('postAction', async () => {

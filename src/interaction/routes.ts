@@ -9,7 +9,8 @@ import type { Logger } from '../log.js';
 import type { Csrf } from './csrf.js';
 
 interface Deps {
-  provider: Provider;
+  /** The live provider (it is rebuilt when signing keys rotate). */
+  provider: () => Provider;
   accounts: Accounts;
   views: Views;
   csrf: Csrf;
@@ -32,7 +33,7 @@ export function createInteractionRouter(deps: Deps): Router {
   const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
 
   async function details(ctx: Context): Promise<Details> {
-    const found = await provider.interactionDetails(ctx.req, ctx.res);
+    const found = await provider().interactionDetails(ctx.req, ctx.res);
     if (found.uid !== ctx.params.uid) {
       throw Object.assign(new Error('interaction mismatch'), { name: 'SessionNotFound' });
     }
@@ -41,7 +42,7 @@ export function createInteractionRouter(deps: Deps): Router {
 
   async function clientName(d: Details): Promise<string> {
     const clientId = String(d.params.client_id ?? '');
-    const client = await provider.Client.find(clientId);
+    const client = await provider().Client.find(clientId);
     return client?.clientName ?? clientId;
   }
 
@@ -58,7 +59,7 @@ export function createInteractionRouter(deps: Deps): Router {
   }
 
   async function finish(ctx: Context, result: Record<string, unknown>, merge: boolean): Promise<void> {
-    const redirectTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+    const redirectTo = await provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
     ctx.status = 303;
     ctx.redirect(redirectTo);
   }
@@ -128,8 +129,8 @@ export function createInteractionRouter(deps: Deps): Router {
     }
     const clientId = String(d.params.client_id);
     const grant = d.grantId
-      ? await provider.Grant.find(d.grantId)
-      : new provider.Grant({ accountId: d.session.accountId, clientId });
+      ? await provider().Grant.find(d.grantId)
+      : new (provider().Grant)({ accountId: d.session.accountId, clientId });
     if (!grant) throw Object.assign(new Error('grant not found'), { name: 'SessionNotFound' });
     const missing = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));

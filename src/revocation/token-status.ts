@@ -58,7 +58,8 @@ interface OpaqueToken {
 
 export function createTokenInspector(deps: {
   db: Db;
-  provider: Provider;
+  /** The live provider (it is rebuilt when signing keys rotate). */
+  provider: () => Provider;
   accounts: Accounts;
   clients: Clients;
   issuer: string;
@@ -81,11 +82,11 @@ export function createTokenInspector(deps: {
     const client = await clients.find(t.clientId);
     if (!client || client.disabled) return false;
     if (t.grantId) {
-      const grant = await provider.Grant.find(t.grantId);
+      const grant = await provider().Grant.find(t.grantId);
       if (!grant || grant.clientId !== t.clientId) return false;
     }
     if (t.expiresWithSession) {
-      const session = t.sessionUid ? await provider.Session.findByUid(t.sessionUid) : undefined;
+      const session = t.sessionUid ? await provider().Session.findByUid(t.sessionUid) : undefined;
       if (!session || session.accountId !== t.accountId || (t.grantId && session.grantIdFor(t.clientId) !== t.grantId)) return false;
     }
     if (t.accountId) {
@@ -134,8 +135,8 @@ export function createTokenInspector(deps: {
   async function findOpaque(token: string, hint: TokenTypeHint): Promise<OpaqueToken | undefined> {
     // RFC 7662 §2.1: the hint only orders the lookups.
     const order = hint === 'refresh_token'
-      ? [provider.RefreshToken, provider.AccessToken, provider.ClientCredentials]
-      : [provider.AccessToken, provider.ClientCredentials, provider.RefreshToken];
+      ? [provider().RefreshToken, provider().AccessToken, provider().ClientCredentials]
+      : [provider().AccessToken, provider().ClientCredentials, provider().RefreshToken];
     for (const model of order) {
       const found = (await (model as { find(v: string): Promise<unknown> }).find(token)) as OpaqueToken | undefined;
       if (found) return found;
