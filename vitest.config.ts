@@ -1,13 +1,23 @@
 import { randomBytes } from 'node:crypto';
 
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // One id per run: PostgreSQL test databases carry it, and the global teardown drops them.
 process.env.TESSERA_TEST_RUN ??= randomBytes(4).toString('hex');
 
+// Suites that define tests only on PostgreSQL (they wrap their describe in a database check).
+// Vitest fails a file that defines no test, so the SQLite pass leaves them out altogether.
+const postgresqlOnly = ['test/flows/multi-instance.test.ts'];
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Fault injection (restarts PostgreSQL) runs on its own: vitest.faults.config.ts.
+    exclude: [
+      ...configDefaults.exclude,
+      'test/faults/**',
+      ...(process.env.TESSERA_TEST_DB === 'postgresql' ? [] : postgresqlOnly),
+    ],
     globalSetup: ['test/global-setup.ts'],
     env: { TESSERA_TEST_RUN: process.env.TESSERA_TEST_RUN },
     // Flow suites start real server processes; keep two cores from thrashing.
