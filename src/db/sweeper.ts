@@ -13,17 +13,23 @@ export interface Sweeper {
  * Expired rows are deleted in bounded batches (select ids, delete those ids) so a sweep never
  * holds a long lock. Expired rows are already invisible: the adapter checks `expiresAt` on read.
  */
-export function createSweeper(db: Db, options: { batchSize: number; log: Logger; maxRounds?: number }): Sweeper {
-  const { batchSize, log, maxRounds = 100 } = options;
+export function createSweeper(
+  db: Db,
+  options: { batchSize: number; log: Logger; maxRounds?: number; onBatch?: (table: string, deleted: number, ms: number) => void },
+): Sweeper {
+  const { batchSize, log, maxRounds = 100, onBatch } = options;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
 
-  async function sweepTable(find: () => Promise<{ id: string }[]>, remove: (ids: string[]) => Promise<{ count: number }>): Promise<number> {
+  async function sweepTable(table: string, find: () => Promise<{ id: string }[]>, remove: (ids: string[]) => Promise<{ count: number }>): Promise<number> {
     let total = 0;
     for (let round = 0; round < maxRounds; round += 1) {
       const ids = (await find()).map((row) => row.id);
       if (ids.length === 0) break;
-      total += (await remove(ids)).count;
+      const started = performance.now();
+      const { count } = await remove(ids);
+      onBatch?.(table, count, performance.now() - started);
+      total += count;
       if (ids.length < batchSize) break;
     }
     return total;
@@ -35,11 +41,13 @@ export function createSweeper(db: Db, options: { batchSize: number; log: Logger;
     for (const name of MODEL_NAMES) {
       const table = modelTable(db, name);
       total += await sweepTable(
+        name,
         () => table.findMany({ where: { expiresAt: { lt: now } }, select: { id: true }, take: batchSize }),
         (ids) => table.deleteMany({ where: { id: { in: ids } } }),
       );
     }
     total += await sweepTable(
+      'JwtAccessToken',
       () => db.jwtAccessToken.findMany({ where: { expiresAt: { lt: now } }, select: { id: true }, take: batchSize }),
       (ids) => db.jwtAccessToken.deleteMany({ where: { id: { in: ids } } }),
     );
