@@ -10,7 +10,7 @@ import { createApis, type Apis } from './clients/apis.js';
 import { createClientSecretHasher } from './clients/client-secrets.js';
 import { createClients, type Clients } from './clients/clients.js';
 import type { Config } from './config.js';
-import { createDb, type Db } from './db/client.js';
+import { createDb, databaseKind, type Db } from './db/client.js';
 import { createSweeper, type Sweeper } from './db/sweeper.js';
 import { createErrorHandler } from './http/error-handler.js';
 import { createHealthRouter } from './http/health.js';
@@ -34,6 +34,7 @@ import { assetsDir, viewsDir } from './paths.js';
 import { createIntrospectionEndpoint } from './protocol/introspection.js';
 import { createRevocationEndpoint } from './protocol/revocation.js';
 import { createRevoker, type Revoker } from './revocation/revoker.js';
+import { createTokenLookup } from './revocation/token-lookup.js';
 import { createTokenInspector, type TokenInspector } from './revocation/token-status.js';
 
 /** The services both the server and the CLI use, wired on one database. */
@@ -101,7 +102,7 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   host = await createProviderHost({ db, alg: config.signingAlg, overlapSeconds: config.keys.overlapSeconds, build: buildProvider, log });
   const provider = (): Provider => host!.current();
 
-  const inspector = createTokenInspector({ db, provider, accounts, clients, issuer: config.issuer, publicJwks: () => host!.publicJwks() });
+  const inspector = createTokenInspector({ lookup: createTokenLookup(db, databaseKind(config.databaseUrl)), issuer: config.issuer, publicJwks: () => host!.publicJwks() });
 
   const protocol = new Router();
   const form = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });

@@ -1,11 +1,7 @@
 import { createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
-import type Provider from 'oidc-provider';
 
-import type { Accounts } from '../accounts/accounts.js';
-import type { Clients } from '../clients/clients.js';
-import type { Db } from '../db/client.js';
 import { hashIdentifier } from '../hash.js';
-import { sessionSid } from '../oidc/session-sid.js';
+import type { OpaqueKind, TokenLookup, TokenRow } from './token-lookup.js';
 
 /** RFC 7662 §2.2 response members Tessera returns for an active token. */
 export interface ActiveToken {
@@ -37,35 +33,49 @@ export interface TokenInspector {
 
 const INACTIVE = { active: false } as const;
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]+$/;
+// RFC 7662 §2.1: the hint only orders the lookups (and one query covers all three tables).
+const BY_HINT: Record<'access_token' | 'refresh_token', readonly OpaqueKind[]> = {
+  access_token: ['AccessToken', 'ClientCredentials', 'RefreshToken'],
+  refresh_token: ['RefreshToken', 'AccessToken', 'ClientCredentials'],
+};
 
-interface OpaqueToken {
-  kind: string;
-  jti: string;
-  clientId: string;
-  accountId?: string;
-  grantId?: string;
-  sessionUid?: string;
-  sid?: string;
-  expiresWithSession?: boolean;
-  scope?: string;
-  aud?: string | string[];
-  exp?: number;
-  iat?: number;
-  consumed?: unknown;
-  tokenType?: string;
-  isSenderConstrained?: () => boolean;
+interface SessionPayload {
+  authorizations?: Record<string, { grantId?: string; sid?: string }>;
 }
 
-export function createTokenInspector(deps: {
-  db: Db;
-  /** The live provider (it is rebuilt when signing keys rotate). */
-  provider: () => Provider;
-  accounts: Accounts;
-  clients: Clients;
-  issuer: string;
-  publicJwks: () => JWK[];
-}): TokenInspector {
-  const { db, provider, accounts, clients, issuer } = deps;
+/**
+ * Is everything the token depends on still alive? The token is unexpired and unconsumed; its
+ * client exists and is enabled; its grant exists, belongs to that client and is unexpired; a
+ * session-bound token's session exists, belongs to the same account and still holds this grant
+ * for the client (as oidc-provider's checkSessionBinding, lib/models/token_helpers.js); and its
+ * account exists and is enabled (defence in depth: revocation deletes rows, this does not need them to be deleted).
+ */
+export function isAlive(row: TokenRow, now: number): boolean {
+  if (row.expiresAt !== null && row.expiresAt <= now) return false;
+  if (row.consumedAt !== null || row.revokedAt !== null) return false;
+  if (row.payload && (typeof row.payload.exp !== 'number' || row.payload.exp * 1000 <= now || row.payload.consumed)) return false;
+  if (!row.clientId || !row.client || row.client.disabled) return false;
+  if (row.grantId) {
+    if (!row.grant || row.grant.clientId !== row.clientId) return false;
+    if (row.grant.expiresAt !== null && row.grant.expiresAt <= now) return false;
+  }
+  if (row.expiresWithSession) {
+    if (!row.session || (row.session.expiresAt !== null && row.session.expiresAt <= now)) return false;
+    if (row.session.accountId !== row.accountId) return false;
+    const authorizations = (JSON.parse(row.session.payload) as SessionPayload).authorizations ?? {};
+    if (row.grantId && authorizations[row.clientId]?.grantId !== row.grantId) return false;
+  }
+  if (row.accountId && (!row.account || row.account.disabled)) return false;
+  return true;
+}
+
+function sessionSid(row: TokenRow): string | undefined {
+  if (!row.session || !row.clientId) return undefined;
+  return (JSON.parse(row.session.payload) as SessionPayload).authorizations?.[row.clientId]?.sid;
+}
+
+export function createTokenInspector(deps: { lookup: TokenLookup; issuer: string; publicJwks: () => JWK[] }): TokenInspector {
+  const { lookup, issuer } = deps;
   let jwksFor: JWK[] | undefined;
   let keySet: ReturnType<typeof createLocalJWKSet> | undefined;
   const localKeys = () => {
@@ -76,25 +86,6 @@ export function createTokenInspector(deps: {
     }
     return keySet!;
   };
-
-  /** Grant, session binding, account and client must all still be alive. */
-  async function alive(t: { clientId: string; accountId?: string | null; grantId?: string | null; sessionUid?: string | null; expiresWithSession?: boolean }): Promise<boolean> {
-    const client = await clients.find(t.clientId);
-    if (!client || client.disabled) return false;
-    if (t.grantId) {
-      const grant = await provider().Grant.find(t.grantId);
-      if (!grant || grant.clientId !== t.clientId) return false;
-    }
-    if (t.expiresWithSession) {
-      const session = t.sessionUid ? await provider().Session.findByUid(t.sessionUid) : undefined;
-      if (!session || session.accountId !== t.accountId || (t.grantId && session.grantIdFor(t.clientId) !== t.grantId)) return false;
-    }
-    if (t.accountId) {
-      const account = await accounts.findById(t.accountId);
-      if (!account || account.disabled) return false;
-    }
-    return true;
-  }
 
   async function verifyJwtSignature(token: string): Promise<JWTPayload | null> {
     try {
@@ -112,14 +103,13 @@ export function createTokenInspector(deps: {
     } catch {
       return INACTIVE;
     }
-    const record = await db.jwtAccessToken.findUnique({ where: { id: hashIdentifier(String(payload.jti)) } });
-    if (!record || record.revokedAt || record.expiresAt.getTime() <= Date.now()) return INACTIVE;
-    if (!(await alive(record))) return INACTIVE;
+    const row = await lookup.findJwt(hashIdentifier(String(payload.jti)));
+    if (!row || row.clientId !== payload.client_id || !isAlive(row, Date.now())) return INACTIVE;
     return {
       active: true,
       kind: 'jwt_access_token',
       scope: typeof payload.scope === 'string' ? payload.scope : undefined,
-      client_id: record.clientId,
+      client_id: row.clientId!,
       sub: payload.sub,
       aud: payload.aud,
       iss: issuer,
@@ -128,41 +118,30 @@ export function createTokenInspector(deps: {
       token_type: (payload.cnf as { jkt?: string } | undefined)?.jkt ? 'DPoP' : 'Bearer',
       jti: String(payload.jti),
       sid: typeof payload.sid === 'string' ? payload.sid : undefined,
-      grantId: record.grantId ?? undefined,
+      grantId: row.grantId ?? undefined,
     };
   }
 
-  async function findOpaque(token: string, hint: TokenTypeHint): Promise<OpaqueToken | undefined> {
-    // RFC 7662 §2.1: the hint only orders the lookups.
-    const order = hint === 'refresh_token'
-      ? [provider().RefreshToken, provider().AccessToken, provider().ClientCredentials]
-      : [provider().AccessToken, provider().ClientCredentials, provider().RefreshToken];
-    for (const model of order) {
-      const found = (await (model as { find(v: string): Promise<unknown> }).find(token)) as OpaqueToken | undefined;
-      if (found) return found;
-    }
-    return undefined;
-  }
-
   async function inspectOpaque(token: string, hint: TokenTypeHint): Promise<TokenStatus> {
-    const t = await findOpaque(token, hint);
-    if (!t || t.consumed) return INACTIVE;
-    if (!(await alive(t))) return INACTIVE;
-    const kind = t.kind === 'RefreshToken' ? 'refresh_token' : t.kind === 'ClientCredentials' ? 'client_credentials' : 'access_token';
+    const row = await lookup.findOpaque(hashIdentifier(token), BY_HINT[hint ?? 'access_token']);
+    if (!row?.payload || row.payload.kind !== row.kind || !isAlive(row, Date.now())) return INACTIVE;
+    const p = row.payload;
+    const kind = row.kind === 'RefreshToken' ? 'refresh_token' : row.kind === 'ClientCredentials' ? 'client_credentials' : 'access_token';
+    const senderConstrained = typeof p.jkt === 'string' || typeof p['x5t#S256'] === 'string';
     return {
       active: true,
       kind,
-      scope: t.scope || undefined,
-      client_id: t.clientId,
-      sub: t.accountId ?? (kind === 'client_credentials' ? t.clientId : undefined),
-      aud: t.aud,
+      scope: typeof p.scope === 'string' && p.scope !== '' ? p.scope : undefined,
+      client_id: row.clientId!,
+      sub: row.accountId ?? (kind === 'client_credentials' ? row.clientId! : undefined),
+      aud: p.aud as string | string[] | undefined,
       iss: issuer,
-      exp: t.exp,
-      iat: t.iat,
-      token_type: kind === 'refresh_token' ? 'refresh_token' : t.isSenderConstrained?.() ? 'DPoP' : 'Bearer',
-      jti: t.jti,
-      sid: t.sid ?? (await sessionSid(db, t.sessionUid, t.clientId)),
-      grantId: t.grantId,
+      exp: p.exp as number,
+      iat: p.iat as number | undefined,
+      token_type: kind === 'refresh_token' ? 'refresh_token' : senderConstrained ? 'DPoP' : 'Bearer',
+      jti: token,
+      sid: typeof p.sid === 'string' ? p.sid : sessionSid(row),
+      grantId: row.grantId ?? undefined,
     };
   }
 
