@@ -11,6 +11,7 @@ import { createClientSecretHasher } from './clients/client-secrets.js';
 import { createClients, type Clients } from './clients/clients.js';
 import type { Config } from './config.js';
 import { createDb, databaseKind, type Db } from './db/client.js';
+import { createFastReads, type FastReads } from './db/fast-reads.js';
 import { createSweeper, type Sweeper } from './db/sweeper.js';
 import { createErrorHandler } from './http/error-handler.js';
 import { createHealthRouter } from './http/health.js';
@@ -40,6 +41,7 @@ import { createTokenInspector, type TokenInspector } from './revocation/token-st
 /** The services both the server and the CLI use, wired on one database. */
 export interface Services {
   readonly db: Db;
+  readonly reads: FastReads;
   readonly accounts: Accounts;
   readonly clients: Clients;
   readonly apis: Apis;
@@ -62,11 +64,12 @@ export interface App {
  */
 export async function createServices(config: Config, validateClient: (metadata: Record<string, unknown>) => Promise<void>): Promise<Services> {
   const db = createDb(config.databaseUrl, config.database);
+  const reads = createFastReads(config.databaseUrl, databaseKind(config.databaseUrl), config.database);
   const [clientSecretKey] = await loadServerSecrets(db, 'client-secret');
   const passwords = createPasswordHasher(config.argon2);
   const accounts = createAccounts(db, passwords);
-  const clients = createClients(db, createClientSecretHasher(clientSecretKey!), validateClient);
-  return { db, accounts, clients, apis: createApis(db), revoker: createRevoker(db), clientSecretKey: clientSecretKey! };
+  const clients = createClients(db, createClientSecretHasher(clientSecretKey!), validateClient, reads);
+  return { db, reads, accounts, clients, apis: createApis(db), revoker: createRevoker(db), clientSecretKey: clientSecretKey! };
 }
 
 /** Composition root: builds every part of the issuer on the configured database. */
@@ -102,7 +105,7 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   host = await createProviderHost({ db, alg: config.signingAlg, overlapSeconds: config.keys.overlapSeconds, build: buildProvider, log });
   const provider = (): Provider => host!.current();
 
-  const inspector = createTokenInspector({ lookup: createTokenLookup(db, databaseKind(config.databaseUrl)), issuer: config.issuer, publicJwks: () => host!.publicJwks() });
+  const inspector = createTokenInspector({ lookup: createTokenLookup(services.reads), issuer: config.issuer, publicJwks: () => host!.publicJwks() });
 
   const protocol = new Router();
   const form = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
@@ -142,6 +145,7 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
     async close() {
       host?.stop();
       await sweeper.stop();
+      await services.reads.close();
       await db.$disconnect();
     },
   };

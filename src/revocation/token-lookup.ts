@@ -1,4 +1,4 @@
-import type { DatabaseKind, Db } from '../db/client.js';
+import type { FastReads } from '../db/fast-reads.js';
 
 /**
  * Everything introspection needs about a token, read in ONE indexed query: the token row (opaque
@@ -101,28 +101,22 @@ export interface TokenLookup {
   findJwt(jtiHash: string): Promise<TokenRow | null>;
 }
 
-/** A statement and how many times its one parameter occurs (SQLite has no reusable `$1`). */
-function prepare(sql: string, kind: DatabaseKind): { sql: string; params: number } {
-  if (kind === 'postgresql') return { sql, params: 1 };
-  return { sql: sql.replaceAll('$1', '?'), params: sql.split('$1').length - 1 };
-}
-
-export function createTokenLookup(db: Db, kind: DatabaseKind): TokenLookup {
-  const opaqueQueries = new Map<string, { sql: string; params: number }>();
-  const jwtQuery = prepare(query(JWT_SOURCE), kind);
-  const run = async (q: { sql: string; params: number }, value: string): Promise<TokenRow | null> => {
-    const rows = await db.$queryRawUnsafe<Record<string, unknown>[]>(q.sql, ...Array<string>(q.params).fill(value));
-    return rows[0] ? toRow(rows[0]) : null;
+export function createTokenLookup(reads: FastReads): TokenLookup {
+  const opaqueQueries = new Map<string, string>();
+  const jwtQuery = query(JWT_SOURCE);
+  const run = async (sql: string, value: string): Promise<TokenRow | null> => {
+    const raw = await reads.one(sql, [value]);
+    return raw ? toRow(raw) : null;
   };
   return {
     async findOpaque(idHash, kinds) {
       const key = kinds.join(',');
-      let q = opaqueQueries.get(key);
-      if (!q) {
-        q = prepare(query(opaqueSource(kinds)), kind);
-        opaqueQueries.set(key, q);
+      let sql = opaqueQueries.get(key);
+      if (!sql) {
+        sql = query(opaqueSource(kinds));
+        opaqueQueries.set(key, sql);
       }
-      return run(q, idHash);
+      return run(sql, idHash);
     },
     findJwt: (jtiHash) => run(jwtQuery, jtiHash),
   };

@@ -124,3 +124,13 @@ describe('createClientSecretHasher', () => {
     expect(hash.constantTimeEqual).toHaveBeenCalledTimes(2);
   });
 });
+
+describe('generated client ids', () => {
+  it('never start with "-" (the CLI would take them for an option)', async () => {
+    const { generateClientId } = await import('../../src/clients/clients.js');
+    for (let i = 0; i < 5000; i += 1) {
+      const id = generateClientId();
+      expect(id).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    }
+  });
+});

@@ -1,0 +1,81 @@
+import { createRequire } from 'node:module';
+
+import pg from 'pg';
+
+import { sqliteFilePath, type DatabaseKind, type PoolOptions } from './client.js';
+
+/**
+ * Reads on the hottest paths (introspection, client authentication) without the ORM: Prisma's
+ * SQLite adapter prepares every statement anew, which cost more than the rest of an
+ * introspection request (bench/README.md). Here each statement is prepared once — a cached
+ * better-sqlite3 statement on SQLite, a named prepared statement on PostgreSQL — and reads
+ * always see committed data: nothing is cached but the statement text.
+ * SQL is written with `$1…` placeholders and quoted identifiers, valid on both databases.
+ */
+export interface FastReads {
+  one(sql: string, params: readonly unknown[]): Promise<Record<string, unknown> | undefined>;
+  close(): Promise<void>;
+}
+
+interface SqliteStatement {
+  get(...params: unknown[]): unknown;
+}
+interface SqliteDatabase {
+  prepare(sql: string): SqliteStatement;
+  close(): void;
+}
+// better-sqlite3 ships no type declarations; this file is the only direct user.
+const Sqlite = createRequire(import.meta.url)('better-sqlite3') as new (file: string, options?: { timeout?: number }) => SqliteDatabase;
+
+function sqliteReads(databaseUrl: string, pool: PoolOptions): FastReads {
+  const db = new Sqlite(sqliteFilePath(databaseUrl), { timeout: pool.connectTimeoutSeconds * 1000 });
+  // The journal mode stays SQLite's default: WAL would keep the file open in a way that stops
+  // the migration engine (it takes locking_mode=EXCLUSIVE) while a server runs. A read that
+  // meets a commit in progress waits (busy timeout) rather than failing.
+  const statements = new Map<string, { stmt: SqliteStatement; order: number[] }>();
+  return {
+    async one(sql, params) {
+      let entry = statements.get(sql);
+      if (!entry) {
+        // `$n` placeholders become positional `?`, the values repeated in order of appearance.
+        const order = [...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]) - 1);
+        entry = { stmt: db.prepare(sql.replace(/\$\d+/g, '?')), order };
+        statements.set(sql, entry);
+      }
+      return entry.stmt.get(...entry.order.map((i) => params[i])) as Record<string, unknown> | undefined;
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
+
+function postgresReads(databaseUrl: string, options: PoolOptions): FastReads {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: Math.max(2, Math.ceil(options.poolSize / 2)),
+    connectionTimeoutMillis: options.connectTimeoutSeconds * 1000,
+    statement_timeout: options.statementTimeoutSeconds * 1000,
+    allowExitOnIdle: true,
+  });
+  pool.on('error', () => undefined); // an idle connection dropped by the server is replaced on next use
+  const names = new Map<string, string>();
+  return {
+    async one(sql, params) {
+      let name = names.get(sql);
+      if (!name) {
+        name = `tessera_${names.size}`;
+        names.set(sql, name);
+      }
+      const result = await pool.query({ name, text: sql, values: params as unknown[] });
+      return result.rows[0] as Record<string, unknown> | undefined;
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+export function createFastReads(databaseUrl: string, kind: DatabaseKind, pool: PoolOptions): FastReads {
+  return kind === 'postgresql' ? postgresReads(databaseUrl, pool) : sqliteReads(databaseUrl, pool);
+}
