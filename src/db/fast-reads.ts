@@ -22,16 +22,28 @@ interface SqliteStatement {
 }
 interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
+  pragma(sql: string): unknown;
   close(): void;
 }
 // better-sqlite3 ships no type declarations; this file is the only direct user.
-const Sqlite = createRequire(import.meta.url)('better-sqlite3') as new (file: string, options?: { timeout?: number }) => SqliteDatabase;
+const Sqlite = createRequire(import.meta.url)('better-sqlite3') as new (
+  file: string,
+  options?: { timeout?: number; fileMustExist?: boolean },
+) => SqliteDatabase;
 
-function sqliteReads(databaseUrl: string, pool: PoolOptions): FastReads {
-  const db = new Sqlite(sqliteFilePath(databaseUrl), { timeout: pool.connectTimeoutSeconds * 1000 });
-  // The journal mode stays SQLite's default: WAL would keep the file open in a way that stops
-  // the migration engine (it takes locking_mode=EXCLUSIVE) while a server runs. A read that
-  // meets a commit in progress waits (busy timeout) rather than failing.
+export interface FastReadsOptions {
+  /** `wal` (the server) switches an SQLite file to write-ahead logging; `keep` leaves it. */
+  readonly journal: 'wal' | 'keep';
+}
+
+function sqliteReads(databaseUrl: string, pool: PoolOptions, options: FastReadsOptions): FastReads {
+  const db = new Sqlite(sqliteFilePath(databaseUrl), { timeout: pool.connectTimeoutSeconds * 1000, fileMustExist: options.journal === 'keep' });
+  if (options.journal === 'wal') {
+    // Write-ahead logging: one fsync per commit instead of several (every token issued is a
+    // commit), and readers never wait for the writer. Commits stay durable (synchronous=FULL).
+    // The setting belongs to the file, so Prisma's connection uses it too.
+    db.pragma('journal_mode = WAL');
+  }
   const statements = new Map<string, { stmt: SqliteStatement; order: number[] }>();
   return {
     async one(sql, params) {
@@ -76,6 +88,6 @@ function postgresReads(databaseUrl: string, options: PoolOptions): FastReads {
   };
 }
 
-export function createFastReads(databaseUrl: string, kind: DatabaseKind, pool: PoolOptions): FastReads {
-  return kind === 'postgresql' ? postgresReads(databaseUrl, pool) : sqliteReads(databaseUrl, pool);
+export function createFastReads(databaseUrl: string, kind: DatabaseKind, pool: PoolOptions, options: FastReadsOptions = { journal: 'wal' }): FastReads {
+  return kind === 'postgresql' ? postgresReads(databaseUrl, pool) : sqliteReads(databaseUrl, pool, options);
 }
