@@ -35,6 +35,7 @@ import { assetsDir, viewsDir } from './paths.js';
 import { createIntrospectionEndpoint } from './protocol/introspection.js';
 import { createRevocationEndpoint } from './protocol/revocation.js';
 import { createRevoker, type Revoker } from './revocation/revoker.js';
+import { createJwtVerifier } from './revocation/jwt-verifier.js';
 import { createTokenLookup } from './revocation/token-lookup.js';
 import { createTokenInspector, type TokenInspector } from './revocation/token-status.js';
 
@@ -105,7 +106,11 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   host = await createProviderHost({ db, alg: config.signingAlg, overlapSeconds: config.keys.overlapSeconds, build: buildProvider, log });
   const provider = (): Provider => host!.current();
 
-  const inspector = createTokenInspector({ lookup: createTokenLookup(services.reads), issuer: config.issuer, publicJwks: () => host!.publicJwks() });
+  const inspector = createTokenInspector({
+    lookup: createTokenLookup(services.reads),
+    issuer: config.issuer,
+    jwt: createJwtVerifier({ issuer: config.issuer, publicJwks: () => host!.publicJwks() }),
+  });
 
   const protocol = new Router();
   const form = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });

@@ -1,6 +1,7 @@
-import { createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 
 import { hashIdentifier } from '../hash.js';
+import type { JwtVerifier } from './jwt-verifier.js';
 import type { OpaqueKind, TokenLookup, TokenRow } from './token-lookup.js';
 
 /** RFC 7662 §2.2 response members Tessera returns for an active token. */
@@ -74,49 +75,28 @@ function sessionSid(row: TokenRow): string | undefined {
   return (JSON.parse(row.session.payload) as SessionPayload).authorizations?.[row.clientId]?.sid;
 }
 
-export function createTokenInspector(deps: { lookup: TokenLookup; issuer: string; publicJwks: () => JWK[] }): TokenInspector {
-  const { lookup, issuer } = deps;
-  let jwksFor: JWK[] | undefined;
-  let keySet: ReturnType<typeof createLocalJWKSet> | undefined;
-  const localKeys = () => {
-    const current = deps.publicJwks();
-    if (current !== jwksFor) {
-      jwksFor = current;
-      keySet = createLocalJWKSet({ keys: current });
-    }
-    return keySet!;
-  };
-
-  async function verifyJwtSignature(token: string): Promise<JWTPayload | null> {
-    try {
-      const { payload } = await jwtVerify(token, localKeys(), { issuer, typ: 'at+jwt', currentDate: new Date(0) });
-      return payload;
-    } catch {
-      return null;
-    }
-  }
+export function createTokenInspector(deps: { lookup: TokenLookup; issuer: string; jwt: JwtVerifier }): TokenInspector {
+  const { lookup, issuer, jwt } = deps;
 
   async function inspectJwt(token: string): Promise<TokenStatus> {
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, localKeys(), { issuer, typ: 'at+jwt', requiredClaims: ['jti', 'exp', 'client_id'] }));
-    } catch {
-      return INACTIVE;
-    }
-    const row = await lookup.findJwt(hashIdentifier(String(payload.jti)));
-    if (!row || row.clientId !== payload.client_id || !isAlive(row, Date.now())) return INACTIVE;
+    const payload = await jwt.verifySignature(token);
+    if (!payload || typeof payload.jti !== 'string' || typeof payload.exp !== 'number' || typeof payload.client_id !== 'string') return INACTIVE;
+    const now = Date.now();
+    if (payload.exp * 1000 <= now) return INACTIVE;
+    const row = await lookup.findJwt(hashIdentifier(payload.jti));
+    if (!row || row.clientId !== payload.client_id || !isAlive(row, now)) return INACTIVE;
     return {
       active: true,
       kind: 'jwt_access_token',
       scope: typeof payload.scope === 'string' ? payload.scope : undefined,
-      client_id: row.clientId!,
+      client_id: row.clientId,
       sub: payload.sub,
       aud: payload.aud,
       iss: issuer,
       exp: payload.exp,
       iat: payload.iat,
       token_type: (payload.cnf as { jkt?: string } | undefined)?.jkt ? 'DPoP' : 'Bearer',
-      jti: String(payload.jti),
+      jti: payload.jti,
       sid: typeof payload.sid === 'string' ? payload.sid : undefined,
       grantId: row.grantId ?? undefined,
     };
@@ -150,6 +130,6 @@ export function createTokenInspector(deps: { lookup: TokenLookup; issuer: string
       if (typeof token !== 'string' || token.length === 0 || token.length > 8192) return INACTIVE;
       return JWT_SHAPE.test(token) ? inspectJwt(token) : inspectOpaque(token, hint);
     },
-    verifyJwtSignature,
+    verifyJwtSignature: (token) => jwt.verifySignature(token),
   };
 }
