@@ -12,6 +12,8 @@ export interface Sweeper {
 /**
  * Expired rows are deleted in bounded batches (select ids, delete those ids) so a sweep never
  * holds a long lock. Expired rows are already invisible: the adapter checks `expiresAt` on read.
+ * The select walks the `expiresAt` index in order: without `orderBy` SQLite scanned the table,
+ * and each batch had to step over every live row again (quadratic with a million live tokens).
  */
 export function createSweeper(
   db: Db,
@@ -42,13 +44,13 @@ export function createSweeper(
       const table = modelTable(db, name);
       total += await sweepTable(
         name,
-        () => table.findMany({ where: { expiresAt: { lt: now } }, select: { id: true }, take: batchSize }),
+        () => table.findMany({ where: { expiresAt: { lt: now } }, orderBy: { expiresAt: 'asc' }, select: { id: true }, take: batchSize }),
         (ids) => table.deleteMany({ where: { id: { in: ids } } }),
       );
     }
     total += await sweepTable(
       'JwtAccessToken',
-      () => db.jwtAccessToken.findMany({ where: { expiresAt: { lt: now } }, select: { id: true }, take: batchSize }),
+      () => db.jwtAccessToken.findMany({ where: { expiresAt: { lt: now } }, orderBy: { expiresAt: 'asc' }, select: { id: true }, take: batchSize }),
       (ids) => db.jwtAccessToken.deleteMany({ where: { id: { in: ids } } }),
     );
     return total;
