@@ -12,8 +12,8 @@ export interface Sweeper {
 /**
  * Expired rows are deleted in bounded batches (select ids, delete those ids) so a sweep never
  * holds a long lock. Expired rows are already invisible: the adapter checks `expiresAt` on read.
- * The select walks the `expiresAt` index in order: without `orderBy` SQLite scanned the table,
- * and each batch had to step over every live row again (quadratic with a million live tokens).
+ * The select walks the `expiresAt` index in order (oldest first), so each batch starts where
+ * expired rows are, whatever the planner would otherwise choose.
  */
 export function createSweeper(
   db: Db,
