@@ -2,7 +2,7 @@ import { openTestDb, type TestDb } from './database.js';
 import * as oidc from 'openid-client';
 
 import { Browser, formAction, hiddenInput } from './browser.js';
-import { REDIRECT_URI, type Tokens } from './rp.js';
+import { login, REDIRECT_URI, type Tokens } from './rp.js';
 import { cli, type TestServer } from './server.js';
 
 /**
@@ -54,41 +54,14 @@ function authorizationUrl(config: oidc.Configuration, options: AuthOptions, pkce
   return oidc.buildAuthorizationUrl(config, params).toString();
 }
 
-/** rp.ts's login(), plus `prompt`; also returns the token endpoint's `scope`. */
+/** rp.ts's login() with `prompt` sent only when asked for; also returns the token endpoint's `scope`. */
 export async function loginWith(
   config: oidc.Configuration,
   browser: Browser,
   user: { email: string; password: string },
   options: AuthOptions = {},
 ): Promise<Tokens & { scope?: string }> {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const authUrl = authorizationUrl(config, options, { challenge: await oidc.calculatePKCECodeChallenge(verifier), state });
-
-  let step = await browser.follow(authUrl, {}, REDIRECT_URI);
-  for (let i = 0; i < 4 && step.res; i += 1) {
-    const html = await step.res.text();
-    if (step.res.status >= 400) throw new Error(`page answered ${step.res.status}: ${html.slice(0, 500)}`);
-    const base = step.url;
-    if (html.includes('name="password"')) {
-      const action = new URL(formAction(html, /\/login$/), base).toString();
-      step = await browser.follow(action, { form: { csrf: hiddenInput(html, 'csrf'), email: user.email, password: user.password } }, REDIRECT_URI);
-    } else if (/\/confirm"/.test(html)) {
-      const action = new URL(formAction(html, /\/confirm$/), base).toString();
-      step = await browser.follow(action, { form: { csrf: hiddenInput(html, 'csrf') } }, REDIRECT_URI);
-    } else {
-      throw new Error(`unexpected page:\n${html.slice(0, 1000)}`);
-    }
-  }
-  if (step.res) throw new Error('login did not reach the redirect URI');
-  const tokens = await oidc.authorizationCodeGrant(config, new URL(step.url), { pkceCodeVerifier: verifier, expectedState: state });
-  return {
-    access_token: tokens.access_token,
-    refresh_token: tokens.refresh_token,
-    id_token: tokens.id_token,
-    claims: tokens.claims(),
-    scope: tokens.scope,
-  };
+  return login(config, browser, user, { ...options, prompt: options.prompt ?? null });
 }
 
 /**

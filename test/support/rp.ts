@@ -74,8 +74,9 @@ export async function login(
   config: oidc.Configuration,
   browser: Browser,
   user: { email: string; password: string },
-  options: { scope?: string; resource?: string; prompt?: string } = {},
-): Promise<Tokens> {
+  /** `prompt: null` sends no prompt even with offline_access. */
+  options: { scope?: string; resource?: string; prompt?: string | null } = {},
+): Promise<Tokens & { scope?: string }> {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const params: Record<string, string> = {
@@ -87,9 +88,8 @@ export async function login(
   };
   if (options.resource) params.resource = options.resource;
   // OIDC Core §11: offline_access is ignored unless the request also asks for prompt=consent.
-  if (options.prompt ?? (params.scope!.includes('offline_access') ? 'consent' : undefined)) {
-    params.prompt = options.prompt ?? 'consent';
-  }
+  const prompt = options.prompt === undefined ? (params.scope!.includes('offline_access') ? 'consent' : undefined) : options.prompt;
+  if (prompt) params.prompt = prompt;
   const authUrl = oidc.buildAuthorizationUrl(config, params).toString();
 
   let step = await browser.follow(authUrl, {}, REDIRECT_URI);
@@ -114,6 +114,7 @@ export async function login(
     refresh_token: tokens.refresh_token,
     id_token: tokens.id_token,
     claims: tokens.claims(),
+    scope: tokens.scope,
   };
 }
 

@@ -8,7 +8,7 @@ async function key(kid: string) {
   return { privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256' } as JWK };
 }
 
-const sign = (privateKey: CryptoKey, kid: string, claims: Record<string, unknown> = {}, iss = 'https://issuer.test') =>
+const sign = (privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'], kid: string, claims: Record<string, unknown> = {}, iss = 'https://issuer.test') =>
   new SignJWT({ client_id: 'c', jti: 'j', ...claims })
     .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
     .setIssuer(iss)
