@@ -7,7 +7,7 @@ import Provider from 'oidc-provider';
 import { createAccounts, type Accounts } from './accounts/accounts.js';
 import { createPasswordHasher } from './accounts/passwords.js';
 import { createApis, type Apis } from './clients/apis.js';
-import { createClientSecretHasher } from './clients/client-secrets.js';
+import { createClientSecretHasher, type ClientSecretHasher } from './clients/client-secrets.js';
 import { createClients, type Clients } from './clients/clients.js';
 import type { Config } from './config.js';
 import { createDb, databaseKind, type Db } from './db/client.js';
@@ -47,7 +47,7 @@ export interface Services {
   readonly clients: Clients;
   readonly apis: Apis;
   readonly revoker: Revoker;
-  readonly clientSecretKey: string;
+  readonly clientSecrets: ClientSecretHasher;
 }
 
 export interface App {
@@ -69,8 +69,9 @@ export async function createServices(config: Config, validateClient: (metadata: 
   const [clientSecretKey] = await loadServerSecrets(db, 'client-secret');
   const passwords = createPasswordHasher(config.argon2);
   const accounts = createAccounts(db, passwords);
-  const clients = createClients(db, createClientSecretHasher(clientSecretKey!), validateClient, reads);
-  return { db, reads, accounts, clients, apis: createApis(db), revoker: createRevoker(db), clientSecretKey: clientSecretKey! };
+  const clientSecrets = createClientSecretHasher(clientSecretKey!);
+  const clients = createClients(db, clientSecrets, validateClient, reads);
+  return { db, reads, accounts, clients, apis: createApis(db), revoker: createRevoker(db), clientSecrets };
 }
 
 /** Composition root: builds every part of the issuer on the configured database. */
@@ -84,7 +85,7 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   const views = createViews(viewsDir);
   const cookieKeys = await loadServerSecrets(db, 'cookie', config.cookieKeys);
   const [csrfKey] = await loadServerSecrets(db, 'csrf');
-  const adapter = createAdapterClass(db, createClientLoader(db, createClientSecretHasher(services.clientSecretKey)));
+  const adapter = createAdapterClass(db, createClientLoader(db, services.clientSecrets));
 
   const buildProvider = (jwks: JWK[]): Provider => {
     const provider = new Provider(config.issuer, createConfiguration({

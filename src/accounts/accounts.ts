@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { Db } from '../db/client.js';
-import { AppError, conflict, invalidInput, notFound } from '../errors.js';
+import { conflict, invalidInput, notFound } from '../errors.js';
 import { MAX_PASSWORD_LENGTH, type PasswordHasher } from './passwords.js';
 
 export interface Account {
@@ -146,4 +146,3 @@ export function createAccounts(db: Db, passwords: PasswordHasher): Accounts {
   };
 }
 
-export { AppError };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import type { Db } from '../db/client.js';
-import type { FastReads } from '../db/fast-reads.js';
+import { readBoolean, readMillis, type FastReads } from '../db/fast-reads.js';
 import { conflict, invalidInput, notFound } from '../errors.js';
 import type { ClientSecretHasher } from './client-secrets.js';
 
@@ -136,9 +136,9 @@ export function createClients(db: Db, secrets: ClientSecretHasher, validate: Met
     async authenticate(clientId, secret) {
       // Every introspection and revocation request authenticates: one prepared read.
       const raw = await reads.one(AUTH_QUERY, [clientId]);
-      if (!raw || raw.disabled === true || raw.disabled === 1 || typeof raw.secretHash !== 'string') return null;
+      if (!raw || readBoolean(raw.disabled) || typeof raw.secretHash !== 'string') return null;
       if (!secrets.matches(secret, raw.secretHash)) return null;
-      const createdAt = raw.createdAt instanceof Date ? raw.createdAt : new Date(Number(raw.createdAt));
+      const createdAt = new Date(readMillis(raw.createdAt) ?? 0);
       return toRecord({ clientId, metadata: String(raw.metadata), secretHash: raw.secretHash, disabled: false, createdAt });
     },
   };

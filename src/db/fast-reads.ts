@@ -12,6 +12,21 @@ import { sqliteFilePath, type DatabaseKind, type PoolOptions } from './client.js
  * always see committed data: nothing is cached but the statement text.
  * SQL is written with `$1…` placeholders and quoted identifiers, valid on both databases.
  */
+/** A timestamp column as epoch milliseconds (SQLite: integer ms; PostgreSQL: Date), or null. */
+export function readMillis(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'number') return value;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : Date.parse(String(value));
+}
+
+/** A boolean column (SQLite: 0/1; PostgreSQL: boolean). */
+export function readBoolean(value: unknown): boolean {
+  return value === true || value === 1 || value === 1n || value === '1' || value === 't';
+}
+
 export interface FastReads {
   one(sql: string, params: readonly unknown[]): Promise<Record<string, unknown> | undefined>;
   close(): Promise<void>;

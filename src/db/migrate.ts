@@ -2,15 +2,12 @@
 // engine (src/db/schema-engine.ts). Idempotent: already-applied migrations are skipped.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { createAdapterFactory, databaseKind, DEFAULT_POOL, type DatabaseKind } from './client.js';
 import { createFastReads, type FastReads } from './fast-reads.js';
+import { packageRoot } from '../paths.js';
 import { openSchemaEngine } from './schema-engine.js';
 
-// This file runs as src/db/migrate.ts (vitest, tsx) and as dist/db/migrate.js (built):
-// both are two levels below the package root.
-const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export const defaultMigrationsDir = join(packageRoot, 'prisma', 'migrations');
 export const defaultSchemaPath = join(packageRoot, 'prisma', 'schema.prisma');

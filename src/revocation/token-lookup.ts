@@ -1,4 +1,4 @@
-import type { FastReads } from '../db/fast-reads.js';
+import { readBoolean, readMillis, type FastReads } from '../db/fast-reads.js';
 
 /**
  * Everything introspection needs about a token, in two indexed reads: the token row (opaque
@@ -27,18 +27,6 @@ export interface TokenRow {
 }
 
 export type OpaqueKind = 'AccessToken' | 'ClientCredentials' | 'RefreshToken';
-
-/** Raw values differ by driver (SQLite: numbers, 0/1; PostgreSQL: Date, boolean): normalise. */
-function millis(value: unknown): number | null {
-  if (value === null || value === undefined) return null;
-  if (value instanceof Date) return value.getTime();
-  if (typeof value === 'bigint') return Number(value);
-  if (typeof value === 'number') return value;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : Date.parse(String(value));
-}
-
-const flag = (value: unknown): boolean => value === true || value === 1 || value === 1n || value === '1' || value === 't';
 
 const TABLES: Record<OpaqueKind, string> = {
   AccessToken: '"OidcAccessToken"',
@@ -79,16 +67,16 @@ function toRow(raw: Record<string, unknown>): TokenRow {
     accountId: (raw.accountId as string | null) ?? null,
     grantId: (raw.grantId as string | null) ?? null,
     sessionUid: (raw.sessionUid as string | null) ?? null,
-    expiresAt: millis(raw.expiresAt),
-    consumedAt: millis(raw.consumedAt),
-    revokedAt: millis(raw.revokedAt),
-    expiresWithSession: payload ? payload.expiresWithSession === true : flag(raw.expiresWithSession),
-    grant: typeof raw.g_client === 'string' ? { clientId: raw.g_client, expiresAt: millis(raw.g_expires) } : null,
+    expiresAt: readMillis(raw.expiresAt),
+    consumedAt: readMillis(raw.consumedAt),
+    revokedAt: readMillis(raw.revokedAt),
+    expiresWithSession: payload ? payload.expiresWithSession === true : readBoolean(raw.expiresWithSession),
+    grant: typeof raw.g_client === 'string' ? { clientId: raw.g_client, expiresAt: readMillis(raw.g_expires) } : null,
     session: typeof raw.s_payload === 'string'
-      ? { accountId: (raw.s_account as string | null) ?? null, expiresAt: millis(raw.s_expires), payload: raw.s_payload }
+      ? { accountId: (raw.s_account as string | null) ?? null, expiresAt: readMillis(raw.s_expires), payload: raw.s_payload }
       : null,
-    account: raw.u_disabled === null || raw.u_disabled === undefined ? null : { disabled: flag(raw.u_disabled) },
-    client: raw.c_disabled === null || raw.c_disabled === undefined ? null : { disabled: flag(raw.c_disabled) },
+    account: raw.u_disabled === null || raw.u_disabled === undefined ? null : { disabled: readBoolean(raw.u_disabled) },
+    client: raw.c_disabled === null || raw.c_disabled === undefined ? null : { disabled: readBoolean(raw.c_disabled) },
   };
 }
 
