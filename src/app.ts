@@ -6,6 +6,18 @@ import Provider from 'oidc-provider';
 
 import { createAccounts, type Accounts } from './accounts/accounts.js';
 import { createPasswordHasher } from './accounts/passwords.js';
+import { createAdminAuthorizer } from './admin/api/authorize.js';
+import { createAdminApiRouter } from './admin/api/router.js';
+import { adminRoutes } from './admin/api/routes.js';
+import { CONSOLE_CLIENT_ID, createApiAdmin, createClientAdmin, type ApiAdmin, type ClientAdmin } from './admin/clients.js';
+import { createConsoleOidcClient, registerConsoleClient } from './admin/console/oidc-client.js';
+import { createConsoleRouter } from './admin/console/routes.js';
+import { createConsoleSessions } from './admin/console/sessions.js';
+import { createDashboard, type Dashboard } from './admin/dashboard.js';
+import { bootstrapAdmin } from './admin/bootstrap.js';
+import { createUserAdmin, type UserAdmin } from './admin/users.js';
+import { createAudit, type Audit } from './audit/audit.js';
+import { createTokenStats, type TokenStats } from './audit/token-stats.js';
 import { createApis, type Apis } from './clients/apis.js';
 import { createClientSecretHasher, type ClientSecretHasher } from './clients/client-secrets.js';
 import { createClients, type Clients } from './clients/clients.js';
@@ -48,6 +60,12 @@ export interface Services {
   readonly apis: Apis;
   readonly revoker: Revoker;
   readonly clientSecrets: ClientSecretHasher;
+  readonly audit: Audit;
+  readonly stats: TokenStats;
+  readonly userAdmin: UserAdmin;
+  readonly clientAdmin: ClientAdmin;
+  readonly apiAdmin: ApiAdmin;
+  readonly dashboard: Dashboard;
 }
 
 export interface App {
@@ -56,6 +74,8 @@ export interface App {
   readonly services: Services;
   readonly inspector: TokenInspector;
   readonly sweeper: Sweeper;
+  /** Tells the app its listening port (the console's server-to-itself requests use it). */
+  listening(port: number): void;
   close(): Promise<void>;
 }
 
@@ -63,7 +83,7 @@ export interface App {
  * Composition root for the services. `validateClient` checks RFC 7591 metadata the way the
  * issuer will; the CLI passes a provider-backed validator too.
  */
-export async function createServices(config: Config, validateClient: (metadata: Record<string, unknown>) => Promise<void>): Promise<Services> {
+export async function createServices(config: Config, validateClient: (metadata: Record<string, unknown>) => Promise<void>, log?: Logger): Promise<Services> {
   const db = createDb(config.databaseUrl, config.database);
   const reads = createFastReads(config.databaseUrl, databaseKind(config.databaseUrl), config.database);
   const [clientSecretKey] = await loadServerSecrets(db, 'client-secret');
@@ -71,7 +91,26 @@ export async function createServices(config: Config, validateClient: (metadata: 
   const accounts = createAccounts(db, passwords);
   const clientSecrets = createClientSecretHasher(clientSecretKey!);
   const clients = createClients(db, clientSecrets, validateClient, reads);
-  return { db, reads, accounts, clients, apis: createApis(db), revoker: createRevoker(db), clientSecrets };
+  const apis = createApis(db);
+  const reportError = (event: string) => (err: unknown) => log?.error({ event, err: { message: (err as Error).message } }, `${event} failed`);
+  const audit = createAudit(db, reportError('audit.write'));
+  const stats = createTokenStats(db, { flushIntervalMs: 5000, onError: reportError('token_stats.flush') });
+  const revoker = createRevoker(db, { audit, stats });
+  return {
+    db,
+    reads,
+    accounts,
+    clients,
+    apis,
+    revoker,
+    clientSecrets,
+    audit,
+    stats,
+    userAdmin: createUserAdmin({ db, accounts, clients, revoker, audit }),
+    clientAdmin: createClientAdmin({ clients, revoker, audit }),
+    apiAdmin: createApiAdmin({ apis, audit }),
+    dashboard: createDashboard({ db, stats }),
+  };
 }
 
 /** Composition root: builds every part of the issuer on the configured database. */
@@ -80,12 +119,18 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   let host: ProviderHost | undefined;
   const services = await createServices(config, async (metadata) => {
     await (host!.current().Client as unknown as { validate(m: unknown): Promise<void> }).validate(metadata);
-  });
-  const { db, accounts, clients, apis, revoker } = services;
+  }, log);
+  const { db, accounts, clients, apis, revoker, audit } = services;
   const views = createViews(viewsDir);
   const cookieKeys = await loadServerSecrets(db, 'cookie', config.cookieKeys);
   const [csrfKey] = await loadServerSecrets(db, 'csrf');
-  const adapter = createAdapterClass(db, createClientLoader(db, services.clientSecrets));
+  const adapter = createAdapterClass(db, createClientLoader(db, services.clientSecrets), {
+    requestInfo: () => {
+      const ctx = Provider.ctx as unknown as { ip: string; get(name: string): string } | undefined;
+      return ctx ? { userAgent: ctx.get('user-agent') || null, ip: ctx.ip || null } : undefined;
+    },
+    onIssued: () => services.stats.issued(),
+  });
 
   const buildProvider = (jwks: JWK[]): Provider => {
     const provider = new Provider(config.issuer, createConfiguration({
@@ -94,14 +139,30 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
       jwks,
       cookieKeys,
       findAccount: createFindAccount(accounts),
-      resourceServer: createResourceServerLookup(apis, config.signingAlg),
-      recordJwt: createJwtRecorder(db) as never,
+      resourceServer: createResourceServerLookup(apis, config.signingAlg, config.issuer),
+      recordJwt: createJwtRecorder(db, () => services.stats.issued()) as never,
       views,
       accountEmail: async (id) => (await accounts.findById(id))?.email,
     }));
     provider.proxy = config.trustProxy;
     provider.on('server_error', (_ctx, err: Error) => log.error({ event: 'oidc.server_error', err: { name: err.name, message: err.message, stack: err.stack } }, 'oidc-provider error'));
-    provider.on('grant.revoked', (_ctx, grantId: string) => log.info({ event: 'grant.revoked', grantId }, 'grant revoked'));
+    provider.on('grant.revoked', (ctx, grantId: string) => {
+      log.info({ event: 'grant.revoked', grantId }, 'grant revoked');
+      // At the token endpoint, oidc-provider revokes a grant when a rotated refresh token or a
+      // used authorization code comes back (replay). Logout's own revocations are audited by
+      // Tessera's logout step.
+      if ((ctx as { oidc?: { route?: string } }).oidc?.route === 'token') {
+        const oidcCtx = ctx as { ip: string; oidc: { client?: { clientId: string }; entities?: { RefreshToken?: { accountId?: string } } } };
+        const accountId = oidcCtx.oidc.entities?.RefreshToken?.accountId;
+        void audit.record({
+          action: 'grant.revoke',
+          actor: { type: 'system', label: 'replay detection' },
+          ...(accountId ? { target: { type: 'user', id: accountId } } : {}),
+          reason: 'a used refresh token or authorization code was presented again',
+          details: { grant: grantId, client: oidcCtx.oidc.client?.clientId ?? null, ip: oidcCtx.ip },
+        });
+      }
+    });
     return provider;
   };
   host = await createProviderHost({ db, alg: config.signingAlg, overlapSeconds: config.keys.overlapSeconds, build: buildProvider, log });
@@ -128,11 +189,47 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   koa.use(createPagesRouter({ views, assetsDir, issuer: config.issuer }).routes());
   koa.use(protocol.routes());
   koa.use(protocol.allowedMethods());
-  koa.use(createInteractionRouter({ provider, accounts, views, csrf: createCsrf(csrfKey!, { secureCookies: config.issuer.startsWith('https:') }), log }).routes());
+  const csrf = createCsrf(csrfKey!, { secureCookies: config.issuer.startsWith('https:') });
+  koa.use(createInteractionRouter({ provider, accounts, views, csrf, log, audit, firstPartyClients: new Set([CONSOLE_CLIENT_ID]) }).routes());
+
+  // ---- admin API and console ----
+  const consoleSecret = await registerConsoleClient(db, config.issuer, services.clientSecrets);
+  await bootstrapAdmin({ accounts, audit, log, bootstrap: config.admin.bootstrap });
+  const consoleSessions = createConsoleSessions({ db, accounts, idleSeconds: config.admin.consoleSessionSeconds });
+  const listenHost = ['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  let internalUrl = config.admin.internalUrl ?? `http://${listenHost}:${config.port}`;
+  const consoleOidc = createConsoleOidcClient({ issuer: config.issuer, secret: consoleSecret, signingAlg: config.signingAlg, internalUrl: () => internalUrl });
+  const routes = adminRoutes({ users: services.userAdmin, clients: services.clientAdmin, apis: services.apiAdmin, audit, dashboard: services.dashboard });
+  koa.use(createAdminApiRouter({
+    routes,
+    issuer: config.issuer,
+    audit,
+    log,
+    ratePerMinute: config.admin.rateLimitPerMinute,
+    authorize: createAdminAuthorizer({
+      issuer: config.issuer,
+      inspector,
+      accounts,
+      consoleSessions,
+      csrfValid: (ctx, presented) => csrf.verify(ctx, 'admin', presented),
+    }),
+  }).routes());
+  koa.use(createConsoleRouter({
+    services,
+    views,
+    csrf,
+    consoleSessions,
+    oidc: consoleOidc,
+    inspector,
+    secureCookies: config.issuer.startsWith('https:'),
+    log,
+  }).routes());
+
   koa.use(createLogoutRevocation({
     db,
     revoker,
     accounts,
+    audit,
     log,
     sessionCookieName: '_session',
     confirmPath: `${ROUTES.end_session}/confirm`,
@@ -148,9 +245,13 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
     services,
     inspector,
     sweeper,
+    listening(port) {
+      if (config.admin.internalUrl === null) internalUrl = `http://${listenHost}:${port}`;
+    },
     async close() {
       host?.stop();
       await sweeper.stop();
+      await services.stats.stop();
       await services.reads.close();
       await db.$disconnect();
     },

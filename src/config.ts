@@ -41,6 +41,16 @@ export interface Config {
   readonly argon2: { readonly memoryKib: number; readonly timeCost: number; readonly parallelism: number };
   /** Expired-row sweeper: interval and batch size. */
   readonly sweep: { readonly intervalSeconds: number; readonly batchSize: number };
+  readonly admin: {
+    /** Admin API requests per minute per caller (client, admin or IP). Default 600. */
+    readonly rateLimitPerMinute: number;
+    /** Console sign-ins last this long without activity. Default 8 hours. */
+    readonly consoleSessionSeconds: number;
+    /** Where the console reaches this server's own token endpoint; null: the listening address. */
+    readonly internalUrl: string | null;
+    /** First admin, created at start when no enabled admin exists. */
+    readonly bootstrap: { readonly email: string; readonly password: string } | null;
+  };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -77,6 +87,11 @@ const schema = z.object({
   ARGON2_PARALLELISM: int(1, 16).default(1),
   SWEEP_INTERVAL: int(1, 86_400).default(60),
   SWEEP_BATCH_SIZE: int(1, 100_000).default(500),
+  ADMIN_RATE_LIMIT: int(1, 1_000_000).default(600),
+  CONSOLE_SESSION_TTL: int(60, 604_800).default(28_800),
+  INTERNAL_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ADMIN_BOOTSTRAP_EMAIL: z.email().optional(),
+  ADMIN_BOOTSTRAP_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -95,6 +110,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const cookieKeys = (e.COOKIE_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
   if (cookieKeys.some((k) => k.length < 32)) {
     throw new ConfigError('invalid configuration: COOKIE_KEYS: each key must be at least 32 characters');
+  }
+  if ((e.ADMIN_BOOTSTRAP_EMAIL === undefined) !== (e.ADMIN_BOOTSTRAP_PASSWORD === undefined)) {
+    throw new ConfigError('invalid configuration: ADMIN_BOOTSTRAP_EMAIL and ADMIN_BOOTSTRAP_PASSWORD: set both or neither');
   }
   const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
   return Object.freeze({
@@ -125,6 +143,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logoutRevokesOfflineGrants: e.LOGOUT_REVOKES_OFFLINE,
     argon2: Object.freeze({ memoryKib: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM }),
     sweep: Object.freeze({ intervalSeconds: e.SWEEP_INTERVAL, batchSize: e.SWEEP_BATCH_SIZE }),
+    admin: Object.freeze({
+      rateLimitPerMinute: e.ADMIN_RATE_LIMIT,
+      consoleSessionSeconds: e.CONSOLE_SESSION_TTL,
+      internalUrl: e.INTERNAL_URL?.replace(/\/$/, '') ?? null,
+      bootstrap: e.ADMIN_BOOTSTRAP_EMAIL && e.ADMIN_BOOTSTRAP_PASSWORD ? Object.freeze({ email: e.ADMIN_BOOTSTRAP_EMAIL, password: e.ADMIN_BOOTSTRAP_PASSWORD }) : null,
+    }),
     logLevel: e.LOG_LEVEL,
   });
 }

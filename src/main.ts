@@ -52,6 +52,7 @@ async function main(): Promise<void> {
   await once(server, 'listening');
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  app.listening(port);
   log.info({ event: 'listening', port, issuer: config.issuer }, `Tessera listening on port ${port}`);
 }
 

@@ -21,6 +21,10 @@ export interface Accounts {
   findById(id: string): Promise<Account | null>;
   findByEmail(email: string): Promise<Account | null>;
   list(options?: { limit?: number }): Promise<Account[]>;
+  /** Users whose e-mail contains `query`, by e-mail; `after` is the last e-mail of the previous page. */
+  search(options: { query?: string; limit: number; after?: string }): Promise<{ items: Account[]; total: number }>;
+  /** Changes the e-mail and/or roles. */
+  update(id: string, patch: { email?: string; roles?: string[] }): Promise<Account>;
   setDisabled(id: string, disabled: boolean): Promise<Account>;
   setPassword(id: string, password: string): Promise<void>;
   remove(id: string): Promise<void>;
@@ -51,6 +55,15 @@ export function validatePassword(password: unknown): string {
   return password;
 }
 
+const ROLE = /^[a-z][a-z0-9_-]{0,31}$/;
+
+export function validateRoles(roles: unknown): string[] {
+  if (!Array.isArray(roles) || roles.length > 20 || !roles.every((r) => typeof r === 'string' && ROLE.test(r))) {
+    throw invalidInput('roles', 'must be a list of at most 20 role names (lower-case letters, digits, "-" and "_")');
+  }
+  return [...new Set(roles as string[])];
+}
+
 type UserRow = Awaited<ReturnType<Db['user']['findUnique']>> & object;
 
 function toAccount(row: UserRow): Account {
@@ -76,12 +89,13 @@ export function createAccounts(db: Db, passwords: PasswordHasher): Accounts {
     async create({ email, password, roles = [] }) {
       const normalized = validateEmail(email);
       validatePassword(password);
+      const validRoles = validateRoles(roles);
       if (await db.user.findUnique({ where: { email: normalized } })) {
         throw conflict(`a user with e-mail ${normalized} already exists`, 'email');
       }
       const passwordHash = await passwords.hash(password);
       const row = await db.user.create({
-        data: { id: randomUUID(), email: normalized, passwordHash, roles: JSON.stringify(roles) },
+        data: { id: randomUUID(), email: normalized, passwordHash, roles: JSON.stringify(validRoles) },
       });
       return toAccount(row);
     },
@@ -118,6 +132,28 @@ export function createAccounts(db: Db, passwords: PasswordHasher): Accounts {
     async list({ limit = 1000 } = {}) {
       const rows = await db.user.findMany({ orderBy: { createdAt: 'asc' }, take: limit });
       return rows.map(toAccount);
+    },
+
+    async search({ query, limit, after }) {
+      const where = query ? { email: { contains: query.trim().toLowerCase() } } : {};
+      const [rows, total] = await Promise.all([
+        db.user.findMany({ where: { ...where, ...(after ? { email: { ...where.email, gt: after } } : {}) }, orderBy: { email: 'asc' }, take: limit }),
+        db.user.count({ where }),
+      ]);
+      return { items: rows.map(toAccount), total };
+    },
+
+    async update(id, patch) {
+      const row = await mustFind(id);
+      const email = patch.email === undefined ? undefined : validateEmail(patch.email);
+      if (email !== undefined && email !== row.email && (await db.user.findUnique({ where: { email } }))) {
+        throw conflict(`a user with e-mail ${email} already exists`, 'email');
+      }
+      const roles = patch.roles === undefined ? undefined : validateRoles(patch.roles);
+      return toAccount(await db.user.update({
+        where: { id },
+        data: { ...(email !== undefined ? { email } : {}), ...(roles !== undefined ? { roles: JSON.stringify(roles) } : {}) },
+      }));
     },
 
     async setDisabled(id, disabled) {

@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 
 import type { Account } from '../accounts/accounts.js';
+import { ensureAdmin } from '../admin/bootstrap.js';
 import type { App } from '../app.js';
+import type { Actor } from '../audit/audit.js';
 import type { Config } from '../config.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { notFound } from '../errors.js';
@@ -24,6 +26,9 @@ const accountJson = (a: Account) => ({
   lastLoginAt: a.lastLoginAt?.toISOString() ?? null,
   lastLogoutAt: a.lastLogoutAt?.toISOString() ?? null,
 });
+
+/** The audit log's actor for everything done from the command line. */
+const CLI: Actor = { type: 'system', label: 'tessera CLI' };
 
 /** Builds the `tessera` command tree. Each action prints JSON; errors propagate to main. */
 export function buildCli(deps: CliDeps): Command {
@@ -52,7 +57,7 @@ export function buildCli(deps: CliDeps): Command {
     .option('--role <role...>', 'roles, e.g. admin')
     .action(async (opts: { email: string; role?: string[] }) => {
       const password = passwordFromStdin(await deps.stdin());
-      const created = await (await open()).services.accounts.create({ email: opts.email, password, roles: opts.role ?? [] });
+      const created = await (await open()).services.userAdmin.create({ email: opts.email, password, roles: opts.role ?? [] }, CLI);
       printJson(accountJson(created));
     });
   user.command('list').description('list users').action(async () => {
@@ -62,76 +67,80 @@ export function buildCli(deps: CliDeps): Command {
     printJson(accountJson(await findUser(ref)));
   });
   user.command('disable <user>').description('disable a user and revoke all their sessions and tokens').action(async (ref: string) => {
-    const { accounts, revoker } = (await open()).services;
     const found = await findUser(ref);
-    const updated = await accounts.setDisabled(found.id, true);
-    const revoked = await revoker.revokeAccount(found.id);
+    const { user: updated, revoked } = await (await open()).services.userAdmin.setDisabled(found.id, true, CLI);
     printJson({ ...accountJson(updated), revoked });
   });
   user.command('enable <user>').description('enable a disabled user').action(async (ref: string) => {
-    const { accounts } = (await open()).services;
-    printJson(accountJson(await accounts.setDisabled((await findUser(ref)).id, false)));
+    const found = await findUser(ref);
+    printJson(accountJson((await (await open()).services.userAdmin.setDisabled(found.id, false, CLI)).user));
   });
   user.command('set-password <user>').description('set a password (from standard input) and revoke all sessions')
     .requiredOption('--password-stdin', 'read the password from standard input')
     .action(async (ref: string) => {
-      const { accounts, revoker } = (await open()).services;
       const found = await findUser(ref);
-      await accounts.setPassword(found.id, passwordFromStdin(await deps.stdin()));
-      printJson({ id: found.id, passwordChanged: true, revoked: await revoker.revokeAccount(found.id) });
+      const { revoked } = await (await open()).services.userAdmin.setPassword(found.id, passwordFromStdin(await deps.stdin()), CLI);
+      printJson({ id: found.id, passwordChanged: true, revoked });
     });
   user.command('signout <user>').description('revoke every session and token of a user ("sign out everywhere")').action(async (ref: string) => {
-    const { revoker } = (await open()).services;
     const found = await findUser(ref);
-    printJson({ id: found.id, revoked: await revoker.revokeAccount(found.id) });
+    printJson({ id: found.id, revoked: await (await open()).services.userAdmin.revokeAll(found.id, CLI) });
   });
   user.command('delete <user>').description('delete a user and revoke everything of theirs').action(async (ref: string) => {
-    const { accounts, revoker } = (await open()).services;
     const found = await findUser(ref);
-    const revoked = await revoker.revokeAccount(found.id);
-    await accounts.remove(found.id);
+    const { revoked } = await (await open()).services.userAdmin.remove(found.id, CLI);
     printJson({ id: found.id, deleted: true, revoked });
   });
+
+  const admin = program.command('admin').description('manage administrators of the admin console and API');
+  admin.command('create').description('create an admin user (password from standard input), or give an existing user the admin role')
+    .requiredOption('--email <email>', 'e-mail address (the login name)')
+    .requiredOption('--password-stdin', 'read the password from standard input (ignored for an existing user)')
+    .action(async (opts: { email: string }) => {
+      const password = passwordFromStdin(await deps.stdin());
+      const { user: created, created: isNew } = await ensureAdmin((await open()).services, { email: opts.email, password }, CLI);
+      printJson({ ...accountJson(created), created: isNew });
+    });
 
   const client = program.command('client').description('manage OAuth clients');
   client.command('create').description('register a client from RFC 7591 metadata JSON on standard input').action(async () => {
     const metadata = parseJsonInput(await deps.stdin(), 'metadata');
-    const { client: created, clientSecret } = await (await open()).services.clients.create(metadata);
-    printJson({ ...created, ...(clientSecret ? { client_secret: clientSecret } : {}) });
+    const { client: created, clientSecret } = await (await open()).services.clientAdmin.create(metadata, CLI);
+    printJson({ ...created.metadata, ...(clientSecret ? { client_secret: clientSecret } : {}) });
   });
   client.command('list').description('list clients (secrets are never shown)').action(async () => {
     const list = await (await open()).services.clients.list();
     printJson(list.map((c) => ({ ...c.metadata, disabled: c.disabled, createdAt: c.createdAt.toISOString() })));
   });
   client.command('disable <clientId>').description('disable a client; its tokens stop working').action(async (id: string) => {
-    const c = await (await open()).services.clients.setDisabled(id, true);
-    printJson({ client_id: c.clientId, disabled: c.disabled });
+    const { client: c, revoked } = await (await open()).services.clientAdmin.setDisabled(id, true, CLI);
+    printJson({ client_id: c.client_id, disabled: c.disabled, revoked });
   });
   client.command('enable <clientId>').description('enable a client').action(async (id: string) => {
-    const c = await (await open()).services.clients.setDisabled(id, false);
-    printJson({ client_id: c.clientId, disabled: c.disabled });
+    const { client: c } = await (await open()).services.clientAdmin.setDisabled(id, false, CLI);
+    printJson({ client_id: c.client_id, disabled: c.disabled });
   });
   client.command('rotate-secret <clientId>').description('issue a new client secret (the old one stops working)').action(async (id: string) => {
-    printJson({ client_id: id, client_secret: await (await open()).services.clients.rotateSecret(id) });
+    printJson({ client_id: id, client_secret: await (await open()).services.clientAdmin.rotateSecret(id, CLI) });
   });
   client.command('delete <clientId>').description('delete a client').action(async (id: string) => {
-    await (await open()).services.clients.remove(id);
-    printJson({ client_id: id, deleted: true });
+    const { revoked } = await (await open()).services.clientAdmin.remove(id, CLI);
+    printJson({ client_id: id, deleted: true, revoked });
   });
 
   const api = program.command('api').description('manage APIs (resource servers)');
   const apiJson = (a: { createdAt: Date }) => ({ ...a, createdAt: a.createdAt.toISOString() });
   api.command('create').description('register an API from JSON on standard input').action(async () => {
-    printJson(apiJson(await (await open()).services.apis.create(parseJsonInput(await deps.stdin(), 'api'))));
+    printJson(apiJson(await (await open()).services.apiAdmin.create(parseJsonInput(await deps.stdin(), 'api'), CLI)));
   });
   api.command('update <identifier>').description('update an API from JSON on standard input').action(async (identifier: string) => {
-    printJson(apiJson(await (await open()).services.apis.update(identifier, parseJsonInput(await deps.stdin(), 'api'))));
+    printJson(apiJson(await (await open()).services.apiAdmin.update(identifier, parseJsonInput(await deps.stdin(), 'api'), CLI)));
   });
   api.command('list').description('list APIs').action(async () => {
     printJson((await (await open()).services.apis.list()).map(apiJson));
   });
   api.command('delete <identifier>').description('delete an API').action(async (identifier: string) => {
-    await (await open()).services.apis.remove(identifier);
+    await (await open()).services.apiAdmin.remove(identifier, CLI);
     printJson({ identifier, deleted: true });
   });
 

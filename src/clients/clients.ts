@@ -18,6 +18,11 @@ export interface ClientRecord {
 export interface Clients {
   /** Registers a client from RFC 7591 metadata; the secret is returned once, never stored. */
   create(metadata: unknown): Promise<{ client: ClientMetadata; clientSecret: string | undefined }>;
+  /**
+   * Replaces metadata fields (RFC 7592 style, validated as a whole). Switching to a secret
+   * authentication method generates a secret, returned once; switching away drops it.
+   */
+  update(clientId: string, patch: unknown): Promise<{ client: ClientMetadata; clientSecret: string | undefined }>;
   list(): Promise<ClientRecord[]>;
   find(clientId: string): Promise<ClientRecord | null>;
   setDisabled(clientId: string, disabled: boolean): Promise<ClientRecord>;
@@ -83,25 +88,52 @@ export function createClients(db: Db, secrets: ClientSecretHasher, validate: Met
     return row;
   }
 
+  /** oidc-provider's own validation, its message turned into one that names the field. */
+  async function validateMetadata(metadata: Record<string, unknown>): Promise<void> {
+    try {
+      await validate(metadata);
+    } catch (err) {
+      const e = err as { error_description?: string; message?: string };
+      const description = e.error_description ?? e.message ?? 'invalid client metadata';
+      const field = /^(\w+)/.exec(description)?.[1] ?? 'metadata';
+      throw invalidInput(field, description.replace(/^\w+ /, ''));
+    }
+  }
+
   return {
     async create(input) {
       const metadata = normalizeMetadata(input);
       const clientId = (metadata.client_id as string | undefined) ?? generateClientId();
       const clientSecret = SECRET_METHODS.has(metadata.token_endpoint_auth_method as string) ? secrets.generate() : undefined;
-      try {
-        await validate({ ...metadata, client_id: clientId, ...(clientSecret ? { client_secret: clientSecret } : {}) });
-      } catch (err) {
-        const e = err as { error_description?: string; message?: string };
-        const description = e.error_description ?? e.message ?? 'invalid client metadata';
-        const field = /^(\w+)/.exec(description)?.[1] ?? 'metadata';
-        throw invalidInput(field, description.replace(/^\w+ /, ''));
-      }
+      await validateMetadata({ ...metadata, client_id: clientId, ...(clientSecret ? { client_secret: clientSecret } : {}) });
       if (await db.client.findUnique({ where: { clientId } })) {
         throw conflict(`client_id ${clientId} is already registered`, 'client_id');
       }
       const { client_id: _ignored, ...stored } = metadata;
       await db.client.create({
         data: { clientId, metadata: JSON.stringify(stored), secretHash: clientSecret ? secrets.hash(clientSecret) : null },
+      });
+      return { client: { ...stored, client_id: clientId }, clientSecret };
+    },
+
+    async update(clientId, patch) {
+      const row = await mustFind(clientId);
+      if (typeof patch === 'object' && patch !== null && 'client_id' in patch && (patch as { client_id: unknown }).client_id !== clientId) {
+        throw invalidInput('client_id', 'cannot be changed');
+      }
+      const current = JSON.parse(row.metadata) as Record<string, unknown>;
+      const metadata = normalizeMetadata({ ...current, ...(patch as Record<string, unknown>), client_id: clientId });
+      const needsSecret = SECRET_METHODS.has(metadata.token_endpoint_auth_method as string);
+      const clientSecret = needsSecret && row.secretHash === null ? secrets.generate() : undefined;
+      // The validator needs some secret for secret-based methods; the stored one is only a hash.
+      await validateMetadata({ ...metadata, ...(needsSecret ? { client_secret: clientSecret ?? secrets.generate() } : {}) });
+      const { client_id: _ignored, ...stored } = metadata;
+      await db.client.update({
+        where: { clientId },
+        data: {
+          metadata: JSON.stringify(stored),
+          secretHash: needsSecret ? (clientSecret ? secrets.hash(clientSecret) : row.secretHash) : null,
+        },
       });
       return { client: { ...stored, client_id: clientId }, clientSecret };
     },

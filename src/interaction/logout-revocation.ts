@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 
 import type { Accounts } from '../accounts/accounts.js';
+import type { Audit, Actor } from '../audit/audit.js';
 import type { Db } from '../db/client.js';
 import { hashIdentifier } from '../hash.js';
 import type { Logger } from '../log.js';
@@ -36,6 +37,7 @@ export function createLogoutRevocation(deps: {
   db: Db;
   revoker: Revoker;
   accounts: Accounts;
+  audit: Audit;
   log: Logger;
   sessionCookieName: string;
   confirmPath: string;
@@ -52,19 +54,24 @@ export function createLogoutRevocation(deps: {
 
     const everywhere = ctx.query.everywhere === '1';
     const after = await sessionSnapshot(db, { uid: before.uid });
+    const actor: Actor = { type: 'user', id: before.accountId, ip: ctx.ip };
+    const target = { type: 'user', id: before.accountId };
     if (everywhere) {
-      const summary = await revoker.revokeAccount(before.accountId);
+      const summary = await revoker.revokeAccount(before.accountId, { action: 'logout', actor, target, reason: 'signed out everywhere', details: { scope: 'everywhere', session: before.uid } });
       log.info({ event: 'logout.everywhere', accountId: before.accountId, ...summary }, 'signed out everywhere');
-    } else if (!after) {
-      if (deps.revokeOfflineGrants) {
-        const summary = await revoker.revokeSession(before.uid, [...before.grantIds.values()]);
-        log.info({ event: 'logout.session', accountId: before.accountId, ...summary }, 'signed out');
-      }
-    } else if (deps.revokeOfflineGrants) {
+    } else if (!after && deps.revokeOfflineGrants) {
+      const summary = await revoker.revokeSession(before.uid, [...before.grantIds.values()], { action: 'logout', actor, target, reason: 'signed out', details: { scope: 'session', session: before.uid } });
+      log.info({ event: 'logout.session', accountId: before.accountId, ...summary }, 'signed out');
+    } else if (after && deps.revokeOfflineGrants) {
       // "Stay signed in": only the asking client was logged out; revoke what it lost.
-      const lost = [...before.grantIds].filter(([clientId]) => !after.grantIds.has(clientId)).map(([, grantId]) => grantId);
-      await revoker.revokeGrants(lost);
-      log.info({ event: 'logout.client', accountId: before.accountId, grants: lost.length }, 'client signed out');
+      const lost = [...before.grantIds].filter(([clientId]) => !after.grantIds.has(clientId));
+      const summary = await revoker.revokeGrants(lost.map(([, grantId]) => grantId), {
+        action: 'logout', actor, target, reason: 'signed out of one application', details: { scope: 'client', session: before.uid, clients: lost.map(([clientId]) => clientId) },
+      });
+      log.info({ event: 'logout.client', accountId: before.accountId, ...summary }, 'client signed out');
+    } else {
+      // LOGOUT_REVOKES_OFFLINE=false: oidc-provider ended the session and kept offline grants.
+      await deps.audit.record({ action: 'logout', actor, target, reason: 'signed out (offline grants kept by policy)', details: { scope: after ? 'client' : 'session', session: before.uid } });
     }
     await accounts.recordLogout(before.accountId);
   };

@@ -4,6 +4,8 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 
 import type { Accounts } from '../accounts/accounts.js';
+import { normalizeEmail } from '../accounts/accounts.js';
+import type { Audit } from '../audit/audit.js';
 import type { Views } from '../http/views.js';
 import type { Logger } from '../log.js';
 import type { Csrf } from './csrf.js';
@@ -15,6 +17,9 @@ interface Deps {
   views: Views;
   csrf: Csrf;
   log: Logger;
+  audit: Audit;
+  /** Tessera's own clients (the admin console): consent is implied, no consent page. */
+  firstPartyClients: ReadonlySet<string>;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -28,7 +33,7 @@ function page(ctx: Context, views: Views, name: string, data: Record<string, unk
 
 /** Login, consent and abort for oidc-provider interactions (`/interaction/:uid`). */
 export function createInteractionRouter(deps: Deps): Router {
-  const { provider, accounts, views, csrf, log } = deps;
+  const { provider, accounts, views, csrf, log, audit } = deps;
   const router = new Router({ prefix: '/interaction' });
   const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
 
@@ -75,11 +80,31 @@ export function createInteractionRouter(deps: Deps): Router {
     return false;
   }
 
+  /** Adds what the prompt asks for to the interaction's grant (a new one if none) and saves it. */
+  async function grantConsent(d: Details): Promise<string> {
+    const clientId = String(d.params.client_id);
+    const grant = d.grantId
+      ? await provider().Grant.find(d.grantId)
+      : new (provider().Grant)({ accountId: d.session!.accountId, clientId });
+    if (!grant) throw Object.assign(new Error('grant not found'), { name: 'SessionNotFound' });
+    const missing = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+      grant.addResourceScope(indicator, scopes.join(' '));
+    }
+    return grant.save();
+  }
+
   router.get('/:uid', async (ctx) => {
     const d = await details(ctx);
     const name = await clientName(d);
     if (d.prompt.name === 'login') {
       renderLogin(ctx, d, name, { email: typeof d.params.login_hint === 'string' ? d.params.login_hint : '' });
+      return;
+    }
+    if (d.prompt.name === 'consent' && d.session?.accountId && deps.firstPartyClients.has(String(d.params.client_id))) {
+      await finish(ctx, { consent: { grantId: await grantConsent(d) } }, true);
       return;
     }
     const missing = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
@@ -111,10 +136,25 @@ export function createInteractionRouter(deps: Deps): Router {
     const account = email && password ? await accounts.authenticate(email, password) : null;
     if (!account) {
       log.info({ event: 'login.failed', clientId: d.params.client_id }, 'login failed');
+      const known = email ? await accounts.findByEmail(email) : null;
+      await audit.record({
+        action: 'login',
+        outcome: 'failure',
+        actor: { type: 'anonymous', ip: ctx.ip },
+        ...(known ? { target: { type: 'user', id: known.id } } : {}),
+        reason: known?.disabled ? 'account disabled' : known ? 'wrong password' : 'unknown e-mail',
+        details: { email: normalizeEmail(email).slice(0, 320), client: String(d.params.client_id ?? '') },
+      });
       renderLogin(ctx, d, await clientName(d), { email, error: 'Invalid e-mail or password.' }, 401);
       return;
     }
     await accounts.recordLogin(account.id);
+    await audit.record({
+      action: 'login',
+      actor: { type: 'user', id: account.id, label: account.email, ip: ctx.ip },
+      target: { type: 'user', id: account.id },
+      details: { client: String(d.params.client_id ?? ''), userAgent: ctx.get('user-agent').slice(0, 200) },
+    });
     log.info({ event: 'login.succeeded', accountId: account.id, clientId: d.params.client_id }, 'login succeeded');
     await finish(ctx, { login: { accountId: account.id } }, false);
   });
@@ -127,18 +167,7 @@ export function createInteractionRouter(deps: Deps): Router {
       ctx.redirect(`/interaction/${d.uid}`);
       return;
     }
-    const clientId = String(d.params.client_id);
-    const grant = d.grantId
-      ? await provider().Grant.find(d.grantId)
-      : new (provider().Grant)({ accountId: d.session.accountId, clientId });
-    if (!grant) throw Object.assign(new Error('grant not found'), { name: 'SessionNotFound' });
-    const missing = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
-    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
-    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
-      grant.addResourceScope(indicator, scopes.join(' '));
-    }
-    const grantId = await grant.save();
+    const grantId = await grantConsent(d);
     await finish(ctx, { consent: { grantId } }, true);
   });
 

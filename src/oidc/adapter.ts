@@ -18,6 +18,18 @@ export type AdapterConstructor = new (name: string) => OidcAdapter;
 /** Looks up client metadata for oidc-provider (the `Client` model is not a token table). */
 export type ClientMetadataLoader = (clientId: string) => Promise<Record<string, unknown> | undefined>;
 
+/** What the adapter learns from the request that saves a row (oidc-provider's `Provider.ctx`). */
+export interface AdapterHooks {
+  /** The user agent and IP of the current request, kept on session rows for the admin console. */
+  requestInfo(): { userAgent: string | null; ip: string | null } | undefined;
+  /** Called for every access, client credentials and refresh token saved (dashboard counts). */
+  onIssued(): void;
+}
+
+const ISSUED_MODELS = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken']);
+
+const NO_HOOKS: AdapterHooks = { requestInfo: () => undefined, onIssued: () => undefined };
+
 const ID_PLACEHOLDER = '{tessera:id}';
 
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
@@ -69,7 +81,7 @@ export function fromRow(row: ModelRow | null, jti: string | undefined, now = Dat
   return payload;
 }
 
-export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader): AdapterConstructor {
+export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader, hooks: AdapterHooks = NO_HOOKS): AdapterConstructor {
   return class PrismaAdapter implements OidcAdapter {
     readonly #name: string;
 
@@ -86,8 +98,13 @@ export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader): Ad
       const name = this.#name;
       if (!isModelName(name)) throw new Error(`oidc-provider model ${name} is read-only in Tessera`);
       const row = toRow(name, id, payload, expiresIn);
+      if (name === 'Session') {
+        const info = hooks.requestInfo();
+        if (info) Object.assign(row, { userAgent: info.userAgent?.slice(0, 512) ?? null, ip: info.ip, lastActiveAt: new Date() });
+      }
       const { id: key, ...update } = row;
       await modelTable(db, name).upsert({ where: { id: key }, create: row, update });
+      if (ISSUED_MODELS.has(name)) hooks.onIssued();
     }
 
     async find(id: string): Promise<Record<string, unknown> | undefined> {

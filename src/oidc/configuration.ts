@@ -64,7 +64,9 @@ export function createConfiguration(deps: ConfigurationDeps): Configuration {
     },
     findAccount: deps.findAccount,
     claims: { openid: ['sub'], email: ['email', 'email_verified'] },
-    scopes: ['openid', 'offline_access', 'email'],
+    // `admin` is listed so that a client's RFC 7591 `scope` metadata may include it: only such clients
+    // get tokens for the admin API (src/oidc/resource-indicators.ts).
+    scopes: ['openid', 'offline_access', 'email', 'admin'],
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],

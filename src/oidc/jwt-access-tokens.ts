@@ -24,7 +24,7 @@ interface StructuredToken {
  * jti (hashed), grant, session and expiry before the token leaves the server — the customizer
  * is awaited (oidc-provider lib/models/formats/jwt.js) — and adds the `sid` claim.
  */
-export function createJwtRecorder(db: Db) {
+export function createJwtRecorder(db: Db, onIssued: () => void = () => undefined) {
   return async (_ctx: unknown, token: IssuedToken, jwt: StructuredToken): Promise<void> => {
     const sid = token.sid ?? (await sessionSid(db, token.sessionUid, token.clientId));
     if (sid) jwt.payload.sid = sid;
@@ -41,5 +41,6 @@ export function createJwtRecorder(db: Db) {
         expiresAt: new Date(exp * 1000),
       },
     });
+    onIssued();
   };
 }

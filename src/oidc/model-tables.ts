@@ -10,6 +10,9 @@ export interface ModelRow {
   clientId: string | null;
   uid?: string | null;
   userCode?: string | null;
+  userAgent?: string | null;
+  ip?: string | null;
+  lastActiveAt?: Date | null;
   expiresAt: Date | null;
   consumedAt: Date | null;
 }

@@ -24,19 +24,26 @@ export function createRevocationEndpoint(deps: { clients: Clients; inspector: To
     ctx.status = 200;
     ctx.body = '';
 
+    const cause = (what: string) => ({
+      action: 'token.revoke',
+      actor: { type: 'client' as const, id: client.clientId, ip: ctx.ip },
+      target: { type: 'client', id: client.clientId },
+      reason: 'RFC 7009 revocation request',
+      details: { token: what },
+    });
     const jwt = await deps.inspector.verifyJwtSignature(params.token);
     if (jwt) {
       if (jwt.client_id === client.clientId && typeof jwt.jti === 'string') {
-        await deps.revoker.revokeJwtAccessToken(jwt.jti);
+        await deps.revoker.revokeJwtAccessToken(jwt.jti, cause('jwt_access_token'));
       }
       return;
     }
     const status = await deps.inspector.inspect(params.token, params.hint);
     if (!status.active || status.client_id !== client.clientId) return;
     if (status.kind === 'refresh_token' && status.grantId) {
-      await deps.revoker.revokeGrants([status.grantId]);
+      await deps.revoker.revokeGrants([status.grantId], cause('refresh_token'));
     } else {
-      await deps.revoker.revokeOpaqueToken(params.token);
+      await deps.revoker.revokeOpaqueToken(params.token, cause(status.kind));
     }
   };
 }

@@ -1,0 +1,90 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { z } from 'zod';
+
+import type { Actor, Audit } from '../../audit/audit.js';
+import { AppError, invalidInput } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { openApiDocument } from './openapi.js';
+import type { AdminRoute } from './routes.js';
+
+function parse<T extends z.ZodType>(type: T | undefined, value: unknown, where: string): z.infer<T> | undefined {
+  if (!type) return undefined;
+  const parsed = type.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = issue.path.length ? issue.path.join('.') : where;
+  const message = issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message;
+  throw invalidInput(issue.code === 'unrecognized_keys' ? issue.keys[0]! : field, message);
+}
+
+/**
+ * The admin API under /admin/api. Each route is served from its table entry (routes.ts):
+ * rate limited per caller, authorized, validated, run, and audited. Changes are audited by the
+ * services with what they changed; reads and refusals are audited here.
+ */
+export function createAdminApiRouter(deps: {
+  routes: readonly AdminRoute[];
+  issuer: string;
+  authorize: (ctx: Context) => Promise<Actor>;
+  audit: Audit;
+  log: Logger;
+  ratePerMinute: number;
+}): Router {
+  const router = new Router({ prefix: '/admin/api' });
+  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' });
+  const limiter = new RateLimiterMemory({ points: deps.ratePerMinute, duration: 60 });
+  const document = openApiDocument(deps.routes, deps.issuer);
+
+  async function rateLimit(ctx: Context, key: string): Promise<void> {
+    try {
+      const res = await limiter.consume(key);
+      ctx.set('RateLimit-Remaining', String(res.remainingPoints));
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+      ctx.set('Retry-After', String(Math.ceil(err.msBeforeNext / 1000)));
+      deps.log.warn({ event: 'admin.rate_limited', key }, 'admin API rate limit reached');
+      throw new AppError(429, 'rate_limited', `too many requests; retry in ${Math.ceil(err.msBeforeNext / 1000)} s`);
+    }
+  }
+
+  router.get('/openapi.json', (ctx) => {
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.body = document;
+  });
+
+  for (const route of deps.routes) {
+    router[route.method](route.path, json, async (ctx) => {
+      ctx.set('Cache-Control', 'no-store');
+      // Unauthenticated callers are limited by address before any token is looked at.
+      await rateLimit(ctx, `ip:${ctx.ip}`);
+      let actor: Actor;
+      try {
+        actor = await deps.authorize(ctx);
+      } catch (err) {
+        if (err instanceof AppError) {
+          if (err.status === 401) ctx.set('WWW-Authenticate', `Bearer realm="tessera-admin", error="${err.code === 'invalid_token' ? 'invalid_token' : 'invalid_request'}"`);
+          await deps.audit.record({ action: 'admin.denied', outcome: 'failure', actor: { type: 'anonymous', ip: ctx.ip }, reason: err.message, details: { method: ctx.method, path: ctx.path } });
+        }
+        throw err;
+      }
+      await rateLimit(ctx, `${actor.type}:${actor.id}`);
+      if (route.body && !ctx.is('application/json')) throw invalidInput('body', 'must be a JSON object (Content-Type: application/json)');
+      const input = {
+        params: parse(route.params, ctx.params, 'path') as Record<string, string> ?? {},
+        query: parse(route.query ?? (undefined as never), { ...ctx.query }, 'query') as Record<string, unknown> ?? {},
+        body: parse(route.body, ctx.request.body, 'body'),
+        actor,
+      };
+      const result = await route.handler(input);
+      if (route.method === 'get') {
+        await deps.audit.record({ action: 'admin.read', actor, details: { operation: route.operationId, path: ctx.path } });
+      }
+      ctx.status = route.status;
+      ctx.body = result;
+    });
+  }
+  return router;
+}
