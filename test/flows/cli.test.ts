@@ -473,6 +473,24 @@ describe('tessera CLI with no server running', { timeout: 90_000 }, () => {
     expect((await run(['api', 'list'])).json<Json[]>().map((a) => a.identifier)).toEqual(['urn:example:api']);
   });
 
+  it('admin create: creates an admin, promotes an existing user (password untouched), rejects bad input', async () => {
+    const created = await run(['admin', 'create', '--email', 'Root@Example.com', '--password-stdin'], 'root password 1\n');
+    expectOk(created);
+    expect(created.json()).toMatchObject({ email: 'root@example.com', roles: ['admin'], disabled: false, created: true });
+    expect(created.stdout).not.toContain('root password 1');
+
+    expectOk(await run(['user', 'create', '--email', 'carol@example.com', '--password-stdin', '--role', 'support'], 'carol password 1\n'));
+    const promoted = await run(['admin', 'create', '--email', 'carol@example.com', '--password-stdin'], 'ignored password\n');
+    expectOk(promoted);
+    expect(promoted.json()).toMatchObject({ email: 'carol@example.com', roles: ['support', 'admin'], created: false });
+    const again = await run(['admin', 'create', '--email', 'carol@example.com', '--password-stdin'], 'ignored password\n');
+    expect(again.json()).toMatchObject({ roles: ['support', 'admin'], created: false });
+
+    expectFailure(await run(['admin', 'create', '--email', 'not-an-email', '--password-stdin'], 'long enough 1\n'), 1, /email/);
+    expectFailure(await run(['admin', 'create', '--email', 'dave@example.com', '--password-stdin'], 'short\n'), 1, /password/);
+    expect((await run(['user', 'list'])).json<Json[]>().map((u) => u.email)).not.toContain('dave@example.com');
+  });
+
   it('any command migrates a fresh database first', async () => {
     const fresh = mkdtempSync(join(tmpdir(), 'tessera-cli-fresh-'));
     try {

@@ -37,6 +37,7 @@ describe('loadConfig', () => {
     expect(c.argon2).toEqual({ memoryKib: 19_456, timeCost: 2, parallelism: 1 });
     expect(c.sweep).toEqual({ intervalSeconds: 60, batchSize: 500 });
     expect(c.logLevel).toBe('info');
+    expect(c.admin).toEqual({ rateLimitPerMinute: 600, consoleSessionSeconds: 28_800, internalUrl: null, bootstrap: null });
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.ttl)).toBe(true);
   });
@@ -140,5 +141,30 @@ describe('loadConfig', () => {
   it('treats an empty COOKIE_KEYS as "generate and keep in the database"', () => {
     expect(loadConfig({ COOKIE_KEYS: '' }).cookieKeys).toEqual([]);
     expect(loadConfig({ COOKIE_KEYS: ' , ' }).cookieKeys).toEqual([]);
+  });
+
+  it('reads the admin console and API variables', () => {
+    const c = loadConfig({
+      ADMIN_RATE_LIMIT: '30',
+      CONSOLE_SESSION_TTL: '900',
+      INTERNAL_URL: 'http://tessera:3000/',
+      ADMIN_BOOTSTRAP_EMAIL: 'root@example.com',
+      ADMIN_BOOTSTRAP_PASSWORD: 'first admin password',
+    });
+    expect(c.admin).toEqual({
+      rateLimitPerMinute: 30,
+      consoleSessionSeconds: 900,
+      internalUrl: 'http://tessera:3000',
+      bootstrap: { email: 'root@example.com', password: 'first admin password' },
+    });
+  });
+
+  it('rejects half a bootstrap admin, a short bootstrap password and a bad e-mail, naming the variable', () => {
+    expect(configError({ ADMIN_BOOTSTRAP_EMAIL: 'root@example.com' }).message).toMatch(/ADMIN_BOOTSTRAP_EMAIL and ADMIN_BOOTSTRAP_PASSWORD/);
+    expect(configError({ ADMIN_BOOTSTRAP_PASSWORD: 'long enough password' }).message).toMatch(/ADMIN_BOOTSTRAP_EMAIL and ADMIN_BOOTSTRAP_PASSWORD/);
+    expect(configError({ ADMIN_BOOTSTRAP_EMAIL: 'root@example.com', ADMIN_BOOTSTRAP_PASSWORD: 'short' }).message).toContain('ADMIN_BOOTSTRAP_PASSWORD:');
+    expect(configError({ ADMIN_BOOTSTRAP_EMAIL: 'root', ADMIN_BOOTSTRAP_PASSWORD: 'long enough password' }).message).toContain('ADMIN_BOOTSTRAP_EMAIL:');
+    expect(configError({ ADMIN_RATE_LIMIT: '0' }).message).toContain('ADMIN_RATE_LIMIT:');
+    expect(configError({ INTERNAL_URL: 'ftp://x' }).message).toContain('INTERNAL_URL:');
   });
 });
