@@ -124,13 +124,13 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   const views = createViews(viewsDir);
   const cookieKeys = await loadServerSecrets(db, 'cookie', config.cookieKeys);
   const [csrfKey] = await loadServerSecrets(db, 'csrf');
-  const adapter = createAdapterClass(db, createClientLoader(db, services.clientSecrets), {
+  const adapter = createAdapterClass(db, createClientLoader(services.reads, services.clientSecrets), {
     requestInfo: () => {
       const ctx = Provider.ctx as unknown as { ip: string; get(name: string): string } | undefined;
       return ctx ? { userAgent: ctx.get('user-agent') || null, ip: ctx.ip || null } : undefined;
     },
     onIssued: () => services.stats.issued(),
-  });
+  }, services.reads);
 
   const buildProvider = (jwks: JWK[]): Provider => {
     const provider = new Provider(config.issuer, createConfiguration({
@@ -140,7 +140,7 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
       cookieKeys,
       findAccount: createFindAccount(accounts),
       resourceServer: createResourceServerLookup(apis, config.signingAlg, config.issuer),
-      recordJwt: createJwtRecorder(db, () => services.stats.issued()) as never,
+      recordJwt: createJwtRecorder(db, () => services.stats.issued(), services.reads) as never,
       views,
       accountEmail: async (id) => (await accounts.findById(id))?.email,
     }));

@@ -29,11 +29,19 @@ export function readBoolean(value: unknown): boolean {
 
 export interface FastReads {
   one(sql: string, params: readonly unknown[]): Promise<Record<string, unknown> | undefined>;
+  /**
+   * One single-statement write (it commits on its own), for the token issuance path. Answers
+   * false when SQLite's write lock is held at that instant — by a Prisma transaction of this
+   * process, which a synchronous wait would deadlock — and the caller then writes through
+   * Prisma instead, which waits without blocking. Dates and booleans are converted per driver.
+   */
+  write(sql: string, params: readonly unknown[]): Promise<boolean>;
   close(): Promise<void>;
 }
 
 interface SqliteStatement {
   get(...params: unknown[]): unknown;
+  run(...params: unknown[]): unknown;
 }
 interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
@@ -59,20 +67,40 @@ function sqliteReads(databaseUrl: string, pool: PoolOptions, options: FastReadsO
     // The setting belongs to the file, so Prisma's connection uses it too.
     db.pragma('journal_mode = WAL');
   }
+  // Writes use a connection of their own that never waits for the lock (busy timeout 0).
+  let writer: SqliteDatabase | undefined;
   const statements = new Map<string, { stmt: SqliteStatement; order: number[] }>();
+  const writes = new Map<string, { stmt: SqliteStatement; order: number[] }>();
+  function prepared(on: SqliteDatabase, cache: typeof statements, sql: string) {
+    let entry = cache.get(sql);
+    if (!entry) {
+      // `$n` placeholders become positional `?`, the values repeated in order of appearance.
+      const order = [...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]) - 1);
+      entry = { stmt: on.prepare(sql.replace(/\$\d+/g, '?')), order };
+      cache.set(sql, entry);
+    }
+    return entry;
+  }
+  const sqliteValue = (v: unknown): unknown => (v instanceof Date ? v.getTime() : typeof v === 'boolean' ? Number(v) : v);
   return {
     async one(sql, params) {
-      let entry = statements.get(sql);
-      if (!entry) {
-        // `$n` placeholders become positional `?`, the values repeated in order of appearance.
-        const order = [...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]) - 1);
-        entry = { stmt: db.prepare(sql.replace(/\$\d+/g, '?')), order };
-        statements.set(sql, entry);
-      }
+      const entry = prepared(db, statements, sql);
       return entry.stmt.get(...entry.order.map((i) => params[i])) as Record<string, unknown> | undefined;
+    },
+    async write(sql, params) {
+      writer ??= new Sqlite(sqliteFilePath(databaseUrl), { timeout: 0, fileMustExist: true });
+      const entry = prepared(writer, writes, sql);
+      try {
+        entry.stmt.run(...entry.order.map((i) => sqliteValue(params[i])));
+        return true;
+      } catch (err) {
+        if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) return false;
+        throw err;
+      }
     },
     async close() {
       db.close();
+      writer?.close();
     },
   };
 }
@@ -87,15 +115,20 @@ function postgresReads(databaseUrl: string, options: PoolOptions): FastReads {
   });
   pool.on('error', () => undefined); // an idle connection dropped by the server is replaced on next use
   const names = new Map<string, string>();
+  async function one(sql: string, params: readonly unknown[]): Promise<Record<string, unknown> | undefined> {
+    let name = names.get(sql);
+    if (!name) {
+      name = `tessera_${names.size}`;
+      names.set(sql, name);
+    }
+    const result = await pool.query({ name, text: sql, values: params as unknown[] });
+    return result.rows[0] as Record<string, unknown> | undefined;
+  }
   return {
-    async one(sql, params) {
-      let name = names.get(sql);
-      if (!name) {
-        name = `tessera_${names.size}`;
-        names.set(sql, name);
-      }
-      const result = await pool.query({ name, text: sql, values: params as unknown[] });
-      return result.rows[0] as Record<string, unknown> | undefined;
+    one,
+    async write(sql, params) {
+      await one(sql, params);
+      return true;
     },
     async close() {
       await pool.end();

@@ -1,4 +1,5 @@
 import type { Db } from '../db/client.js';
+import type { FastReads } from '../db/fast-reads.js';
 import { hashIdentifier, openWith, sealWith } from '../hash.js';
 import { isModelName, modelTable, type ModelName, type ModelRow } from './model-tables.js';
 
@@ -81,7 +82,34 @@ export function fromRow(row: ModelRow | null, jti: string | undefined, now = Dat
   return payload;
 }
 
-export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader, hooks: AdapterHooks = NO_HOOKS): AdapterConstructor {
+/**
+ * `INSERT … ON CONFLICT DO UPDATE` for a model table and a set of columns (valid on SQLite and
+ * PostgreSQL). `createdAt` is written on insert only.
+ */
+export function upsertSql(table: string, columns: readonly string[]): string {
+  const all = [...columns, 'createdAt'];
+  const quoted = all.map((c) => `"${c}"`).join(', ');
+  const values = all.map((_, i) => `$${i + 1}`).join(', ');
+  const updates = columns.filter((c) => c !== 'id').map((c) => `"${c}" = excluded."${c}"`).join(', ');
+  return `INSERT INTO "${table}" (${quoted}) VALUES (${values}) ON CONFLICT ("id") DO UPDATE SET ${updates}`;
+}
+
+export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader, hooks: AdapterHooks = NO_HOOKS, fast?: FastReads): AdapterConstructor {
+  const sqlCache = new Map<string, string>();
+
+  /** Saves a row with one prepared statement; false when the caller must use Prisma instead. */
+  async function fastUpsert(name: ModelName, row: ModelRow): Promise<boolean> {
+    if (!fast) return false;
+    const columns = Object.keys(row);
+    const key = `${name}:${columns.join(',')}`;
+    let sql = sqlCache.get(key);
+    if (!sql) {
+      sql = upsertSql(`Oidc${name}`, columns);
+      sqlCache.set(key, sql);
+    }
+    return fast.write(sql, [...columns.map((c) => (row as unknown as Record<string, unknown>)[c] ?? null), new Date()]);
+  }
+
   return class PrismaAdapter implements OidcAdapter {
     readonly #name: string;
 
@@ -102,8 +130,12 @@ export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader, hoo
         const info = hooks.requestInfo();
         if (info) Object.assign(row, { userAgent: info.userAgent?.slice(0, 512) ?? null, ip: info.ip, lastActiveAt: new Date() });
       }
-      const { id: key, ...update } = row;
-      await modelTable(db, name).upsert({ where: { id: key }, create: row, update });
+      // Tokens are written on every issuance: one prepared statement, unless SQLite's write
+      // lock is taken by a transaction at that instant (then Prisma, which waits for it).
+      if (!(await fastUpsert(name, row))) {
+        const { id: key, ...update } = row;
+        await modelTable(db, name).upsert({ where: { id: key }, create: row, update });
+      }
       if (ISSUED_MODELS.has(name)) hooks.onIssued();
     }
 

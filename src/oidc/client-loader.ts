@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 import { readClientCredentials, type ClientSecretHasher } from '../clients/client-secrets.js';
-import type { Db } from '../db/client.js';
+import { readBoolean, type FastReads } from '../db/fast-reads.js';
 import type { ClientMetadataLoader } from './adapter.js';
 
 /**
@@ -15,7 +15,9 @@ import type { ClientMetadataLoader } from './adapter.js';
  * know. Either way the comparison fails exactly when the presented secret is wrong, and
  * oidc-provider's client cache holds at most two entries per client.
  */
-export function createClientLoader(db: Db, secrets: ClientSecretHasher): ClientMetadataLoader {
+const CLIENT_SQL = 'SELECT metadata, "secretHash", disabled FROM "Client" WHERE "clientId" = $1';
+
+export function createClientLoader(reads: FastReads, secrets: ClientSecretHasher): ClientMetadataLoader {
   const unmatchable = `tessera-unmatchable-${randomBytes(32).toString('base64url')}`;
 
   function presentedSecret(clientId: string): string | undefined {
@@ -30,10 +32,11 @@ export function createClientLoader(db: Db, secrets: ClientSecretHasher): ClientM
   }
 
   return async (clientId) => {
-    const row = await db.client.findUnique({ where: { clientId } });
-    if (!row || row.disabled) return undefined;
-    const metadata: Record<string, unknown> = { ...(JSON.parse(row.metadata) as Record<string, unknown>), client_id: clientId };
-    if (row.secretHash !== null) {
+    // Every token request loads its client: one prepared read.
+    const row = await reads.one(CLIENT_SQL, [clientId]);
+    if (!row || readBoolean(row.disabled)) return undefined;
+    const metadata: Record<string, unknown> = { ...(JSON.parse(String(row.metadata)) as Record<string, unknown>), client_id: clientId };
+    if (typeof row.secretHash === 'string') {
       const presented = presentedSecret(clientId);
       metadata.client_secret = presented !== undefined && presented !== unmatchable && secrets.matches(presented, row.secretHash)
         ? presented

@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createDb, databaseKind, type Db } from '../../src/db/client.js';
+import { createFastReads, type FastReads } from '../../src/db/fast-reads.js';
+import { migrateDatabase } from '../../src/db/migrate.js';
+import { hashIdentifier } from '../../src/hash.js';
+import { createAdapterClass } from '../../src/oidc/adapter.js';
+import { createJwtRecorder } from '../../src/oidc/jwt-access-tokens.js';
+import { createPostgresDatabase, testDatabaseKind } from '../support/database.js';
+
+const POOL = { poolSize: 2, connectTimeoutSeconds: 5, statementTimeoutSeconds: 10 };
+
+describe('token writes outside Prisma (issuance path)', () => {
+  let dir: string;
+  let databaseUrl: string;
+  let db: Db;
+  let fast: FastReads;
+  let drop: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tessera-fast-'));
+    databaseUrl = `file:${join(dir, 't.db')}`;
+    if (testDatabaseKind === 'postgresql') ({ url: databaseUrl, drop } = await createPostgresDatabase());
+    await migrateDatabase({ databaseUrl });
+    db = createDb(databaseUrl);
+    fast = createFastReads(databaseUrl, databaseKind(databaseUrl), POOL);
+  });
+  afterAll(async () => {
+    await fast?.close();
+    await db?.$disconnect();
+    await drop?.();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stores exactly what the Prisma path stores: same columns, same value types, and an upsert updates', async () => {
+    const viaFast = new (createAdapterClass(db, async () => undefined, undefined, fast))('AccessToken');
+    const viaPrisma = new (createAdapterClass(db, async () => undefined))('AccessToken');
+    const payload = (jti: string) => ({ jti, kind: 'AccessToken', clientId: 'c1', grantId: 'g1', accountId: 'a1', sessionUid: 's1', exp: Math.floor(Date.now() / 1000) + 60 });
+    await viaFast.upsert('fast-token', payload('fast-token'), 60);
+    await viaPrisma.upsert('prisma-token', payload('prisma-token'), 60);
+    const [a, b] = await Promise.all([
+      db.oidcAccessToken.findUnique({ where: { id: hashIdentifier('fast-token') } }),
+      db.oidcAccessToken.findUnique({ where: { id: hashIdentifier('prisma-token') } }),
+    ]);
+    expect(a).toMatchObject({ grantId: 'g1', accountId: 'a1', sessionUid: 's1', clientId: 'c1', consumedAt: null });
+    expect(a!.expiresAt).toBeInstanceOf(Date);
+    expect(a!.createdAt).toBeInstanceOf(Date);
+    expect(Math.abs(a!.expiresAt!.getTime() - b!.expiresAt!.getTime())).toBeLessThan(5_000);
+    await expect(viaFast.find('fast-token')).resolves.toMatchObject({ jti: 'fast-token', grantId: 'g1' });
+
+    await viaFast.upsert('fast-token', { ...payload('fast-token'), grantId: 'g2' }, 60);
+    await expect(viaPrisma.find('fast-token')).resolves.toMatchObject({ grantId: 'g2' });
+    expect(await db.oidcAccessToken.count({ where: { id: hashIdentifier('fast-token') } })).toBe(1);
+  });
+
+  it('JWT access-token records written outside Prisma read back as Prisma writes them', async () => {
+    const record = createJwtRecorder(db, () => undefined, fast);
+    const exp = Math.floor(Date.now() / 1000) + 300;
+    await record(undefined, { jti: 'jwt-1', kind: 'ClientCredentials', clientId: 'c1', expiresWithSession: false }, { payload: { exp } });
+    const row = await db.jwtAccessToken.findUnique({ where: { id: hashIdentifier('jwt-1') } });
+    expect(row).toMatchObject({ clientId: 'c1', expiresWithSession: false, revokedAt: null, grantId: null });
+    expect(row!.expiresAt.getTime()).toBe(exp * 1000);
+  });
+
+  it('a write while a Prisma transaction is open never deadlocks: on SQLite it answers false at once and the adapter falls back to Prisma', async () => {
+    let written: boolean | undefined;
+    let landed = false;
+    await db.$transaction(async (tx) => {
+      await tx.oidcGrant.create({ data: { id: 'lock-holder', payload: '{}' } });
+      // Inside the open transaction (lock held): no wait, no deadlock, just "not now".
+      written = await fast.write('DELETE FROM "OidcGrant" WHERE "id" = $1', ['nothing']);
+      // The adapter's fallback goes through Prisma, which waits for the lock without blocking.
+      const Adapter = createAdapterClass(db, async () => undefined, undefined, fast);
+      const pending = new Adapter('RefreshToken').upsert('during-lock', { jti: 'during-lock', kind: 'RefreshToken', clientId: 'c1' }, 60).then(() => { landed = true; });
+      void pending;
+    });
+    // SQLite has one write lock for the file; PostgreSQL locks rows, and this row is free.
+    expect(written).toBe(testDatabaseKind !== 'sqlite');
+    await expect.poll(() => landed).toBe(true);
+    expect(await db.oidcRefreshToken.count({ where: { id: hashIdentifier('during-lock') } })).toBe(1);
+    expect(await fast.write('DELETE FROM "OidcGrant" WHERE "id" = $1', ['lock-holder'])).toBe(true);
+  });
+});
