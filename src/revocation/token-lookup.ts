@@ -1,3 +1,4 @@
+import type { DatabaseKind } from '../db/client.js';
 import { readBoolean, readMillis, type FastReads } from '../db/fast-reads.js';
 
 /**
@@ -58,6 +59,23 @@ const DEPENDENCIES_SQL = `SELECT
     (SELECT disabled FROM "User" WHERE id = $3) AS u_disabled,
     (SELECT disabled FROM "Client" WHERE "clientId" = $4) AS c_disabled`;
 
+// PostgreSQL: every statement is a network round trip, so the token (from whichever of the three
+// tables holds it) and its dependencies come back from one statement.
+const dependenciesOf = (t: string) => `
+    (SELECT "clientId" FROM "OidcGrant" WHERE "grantId" = ${t}."grantId") AS g_client,
+    (SELECT "expiresAt" FROM "OidcGrant" WHERE "grantId" = ${t}."grantId") AS g_expires,
+    (SELECT "accountId" FROM "OidcSession" WHERE uid = ${t}."sessionUid") AS s_account,
+    (SELECT "expiresAt" FROM "OidcSession" WHERE uid = ${t}."sessionUid") AS s_expires,
+    (SELECT payload FROM "OidcSession" WHERE uid = ${t}."sessionUid") AS s_payload,
+    (SELECT disabled FROM "User" WHERE id = ${t}."accountId") AS u_disabled,
+    (SELECT disabled FROM "Client" WHERE "clientId" = ${t}."clientId") AS c_disabled`;
+
+const OPAQUE_ONE_TRIP_SQL = `SELECT t.*, ${dependenciesOf('t')} FROM (
+  ${(Object.keys(TABLES) as OpaqueKind[]).map((kind) => TOKEN_SQL[kind]).join('\n  UNION ALL ')}
+) t LIMIT 1`;
+
+const JWT_ONE_TRIP_SQL = `SELECT t.*, ${dependenciesOf('t')} FROM (${JWT_SQL}) t`;
+
 function toRow(raw: Record<string, unknown>): TokenRow {
   const payload = typeof raw.payload === 'string' ? (JSON.parse(raw.payload) as Record<string, unknown>) : null;
   return {
@@ -87,7 +105,20 @@ export interface TokenLookup {
   findJwt(jtiHash: string): Promise<TokenRow | null>;
 }
 
-export function createTokenLookup(reads: FastReads): TokenLookup {
+export function createTokenLookup(reads: FastReads, kind: DatabaseKind = 'sqlite'): TokenLookup {
+  if (kind === 'postgresql') {
+    return {
+      // Ids are random and hashed: a value exists in at most one table, so the hint has nothing to order.
+      findOpaque: async (idHash) => {
+        const raw = await reads.one(OPAQUE_ONE_TRIP_SQL, [idHash]);
+        return raw ? toRow(raw) : null;
+      },
+      findJwt: async (jtiHash) => {
+        const raw = await reads.one(JWT_ONE_TRIP_SQL, [jtiHash]);
+        return raw ? toRow(raw) : null;
+      },
+    };
+  }
   async function withDependencies(token: Record<string, unknown>): Promise<TokenRow> {
     const deps = await reads.one(DEPENDENCIES_SQL, [token.grantId ?? null, token.sessionUid ?? null, token.accountId ?? null, token.clientId ?? null]);
     return toRow({ ...token, ...deps });
