@@ -38,7 +38,8 @@ export function createConsoleRouter(deps: {
 
   // Every console page needs a signed-in admin, except the steps of signing in.
   router.use(async (ctx: Context, next: Next) => {
-    if (ctx.path.startsWith('/admin/api') || PUBLIC_PATHS.has(ctx.path)) return next();
+    // The admin API (/admin/api/…) authorizes on its own; /admin/apis is a console page like any other.
+    if (ctx.path === '/admin/api' || ctx.path.startsWith('/admin/api/') || PUBLIC_PATHS.has(ctx.path)) return next();
     const admin = await consoleSessions.resolve(ctx.cookies.get(CONSOLE_COOKIE, { signed: true }));
     if (!admin) {
       if (ctx.method === 'GET') {
