@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 import { z } from 'zod';
 
 /**
@@ -38,7 +40,8 @@ export interface Config {
   };
   /** Logout revokes offline_access grants too (default true). */
   readonly logoutRevokesOfflineGrants: boolean;
-  readonly argon2: { readonly memoryKib: number; readonly timeCost: number; readonly parallelism: number };
+  /** argon2id cost, and how many hashes may run at once (default: one core fewer than the machine has). */
+  readonly argon2: { readonly memoryKib: number; readonly timeCost: number; readonly parallelism: number; readonly concurrency: number };
   /** Expired-row sweeper: interval and batch size. */
   readonly sweep: { readonly intervalSeconds: number; readonly batchSize: number };
   readonly admin: {
@@ -85,6 +88,7 @@ const schema = z.object({
   ARGON2_MEMORY_KIB: int(8192, 4_194_304).default(19_456),
   ARGON2_TIME_COST: int(1, 20).default(2),
   ARGON2_PARALLELISM: int(1, 16).default(1),
+  ARGON2_CONCURRENCY: int(1, 256).optional(),
   SWEEP_INTERVAL: int(1, 86_400).default(60),
   SWEEP_BATCH_SIZE: int(1, 100_000).default(500),
   ADMIN_RATE_LIMIT: int(1, 1_000_000).default(600),
@@ -141,7 +145,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       clientCredentialsSeconds: e.CLIENT_CREDENTIALS_TTL,
     }),
     logoutRevokesOfflineGrants: e.LOGOUT_REVOKES_OFFLINE,
-    argon2: Object.freeze({ memoryKib: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM }),
+    argon2: Object.freeze({
+      memoryKib: e.ARGON2_MEMORY_KIB,
+      timeCost: e.ARGON2_TIME_COST,
+      parallelism: e.ARGON2_PARALLELISM,
+      concurrency: e.ARGON2_CONCURRENCY ?? Math.max(1, availableParallelism() - 1),
+    }),
     sweep: Object.freeze({ intervalSeconds: e.SWEEP_INTERVAL, batchSize: e.SWEEP_BATCH_SIZE }),
     admin: Object.freeze({
       rateLimitPerMinute: e.ADMIN_RATE_LIMIT,

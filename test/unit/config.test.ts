@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 import { describe, expect, it } from 'vitest';
 
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -34,7 +36,7 @@ describe('loadConfig', () => {
       clientCredentialsSeconds: 300,
     });
     expect(c.logoutRevokesOfflineGrants).toBe(true);
-    expect(c.argon2).toEqual({ memoryKib: 19_456, timeCost: 2, parallelism: 1 });
+    expect(c.argon2).toEqual({ memoryKib: 19_456, timeCost: 2, parallelism: 1, concurrency: Math.max(1, availableParallelism() - 1) });
     expect(c.sweep).toEqual({ intervalSeconds: 60, batchSize: 500 });
     expect(c.logLevel).toBe('info');
     expect(c.admin).toEqual({ rateLimitPerMinute: 600, consoleSessionSeconds: 28_800, internalUrl: null, bootstrap: null });
@@ -56,6 +58,7 @@ describe('loadConfig', () => {
       LOGOUT_REVOKES_OFFLINE: '0',
       ARGON2_MEMORY_KIB: '8192',
       ARGON2_TIME_COST: '1',
+      ARGON2_CONCURRENCY: '3',
       LOG_LEVEL: 'silent',
     });
     expect(c.port).toBe(8080);
@@ -68,7 +71,7 @@ describe('loadConfig', () => {
     expect(c.signingAlg).toBe('EdDSA');
     expect(c.ttl.accessTokenSeconds).toBe(600);
     expect(c.logoutRevokesOfflineGrants).toBe(false);
-    expect(c.argon2).toMatchObject({ memoryKib: 8192, timeCost: 1 });
+    expect(c.argon2).toMatchObject({ memoryKib: 8192, timeCost: 1, concurrency: 3 });
     expect(c.logLevel).toBe('silent');
   });
 
