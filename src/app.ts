@@ -30,6 +30,7 @@ import { createHealthRouter } from './http/health.js';
 import { createPagesRouter, notFound } from './http/pages.js';
 import { requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
+import { underPath } from './http/under-path.js';
 import { createViews } from './http/views.js';
 import { createCsrf } from './interaction/csrf.js';
 import { createLogoutRevocation } from './interaction/logout-revocation.js';
@@ -190,7 +191,7 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   koa.use(protocol.routes());
   koa.use(protocol.allowedMethods());
   const csrf = createCsrf(csrfKey!, { secureCookies: config.issuer.startsWith('https:') });
-  koa.use(createInteractionRouter({ provider, accounts, views, csrf, log, audit, firstPartyClients: new Set([CONSOLE_CLIENT_ID]) }).routes());
+  koa.use(underPath('/interaction', createInteractionRouter({ provider, accounts, views, csrf, log, audit, firstPartyClients: new Set([CONSOLE_CLIENT_ID]) }).routes()));
 
   // ---- admin API and console ----
   const consoleSecret = await registerConsoleClient(db, config.issuer, services.clientSecrets);
@@ -200,7 +201,7 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   let internalUrl = config.admin.internalUrl ?? `http://${listenHost}:${config.port}`;
   const consoleOidc = createConsoleOidcClient({ issuer: config.issuer, secret: consoleSecret, signingAlg: config.signingAlg, internalUrl: () => internalUrl });
   const routes = adminRoutes({ users: services.userAdmin, clients: services.clientAdmin, apis: services.apiAdmin, audit, dashboard: services.dashboard });
-  koa.use(createAdminApiRouter({
+  koa.use(underPath('/admin/api', createAdminApiRouter({
     routes,
     issuer: config.issuer,
     audit,
@@ -213,8 +214,8 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
       consoleSessions,
       csrfValid: (ctx, presented) => csrf.verify(ctx, 'admin', presented),
     }),
-  }).routes());
-  koa.use(createConsoleRouter({
+  }).routes()));
+  koa.use(underPath('/admin', createConsoleRouter({
     services,
     views,
     csrf,
@@ -223,7 +224,7 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
     inspector,
     secureCookies: config.issuer.startsWith('https:'),
     log,
-  }).routes());
+  }).routes()));
 
   koa.use(createLogoutRevocation({
     db,
