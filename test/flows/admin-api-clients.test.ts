@@ -90,6 +90,26 @@ describe('admin API: clients and APIs', { timeout: 60_000 }, () => {
       expect(await lastAudit({ action: 'client.update', target: id })).toMatchObject({ actor: actor(), details: { fields: ['client_name', 'contacts'], secretIssued: false } });
     });
 
+    it('switching to a secret-based authentication method issues a secret, shown once; switching away drops it', async () => {
+      const c = await admin.post('/clients', machine('Switcher'));
+      const id = c.body.client.client_id as string;
+      const old = c.body.client_secret as string;
+      const none = await admin.patch(`/clients/${id}`, { token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: [REDIRECT_URI] });
+      expect(none.status, JSON.stringify(none.body)).toBe(200);
+      expect(none.body.client).toMatchObject({ hasSecret: false, metadata: { token_endpoint_auth_method: 'none' } });
+      expect(none.body.client_secret).toBeUndefined();
+      const back = await admin.patch(`/clients/${id}`, { token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'], response_types: [], redirect_uris: [] });
+      expect(back.status).toBe(200);
+      const fresh = back.body.client_secret as string;
+      expect(typeof fresh).toBe('string');
+      expect(fresh).not.toBe(old);
+      expect(back.body.client.hasSecret).toBe(true);
+      expect((await ccToken(id, old)).status).toBe(401);
+      expect((await ccToken(id, fresh)).status).toBe(200);
+      expect(JSON.stringify((await admin.get(`/clients/${id}`)).body)).not.toContain(fresh);
+      expect(await lastAudit({ action: 'client.update', target: id })).toMatchObject({ actor: actor(), details: { secretIssued: true } });
+    });
+
     it('rejects bad client metadata with 400 naming the field, and changes nothing', async () => {
       const before = ((await admin.get('/clients')).body.items as Json[]).length;
       const bad: [string, unknown, string][] = [

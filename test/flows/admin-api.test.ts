@@ -40,7 +40,8 @@ describe('admin API: authorization, audit log, figures', { timeout: 60_000 }, ()
     it('no token, a malformed header or a garbage token: 401 with WWW-Authenticate, audited as admin.denied', async () => {
       const none = await call(server, null, 'GET', '/users');
       expect(none.status).toBe(401);
-      expect(none.headers.get('www-authenticate')).toMatch(/^Bearer realm="tessera-admin"/);
+      // RFC 6750 §3.1: no error code when the request carried no credentials at all.
+      expect(none.headers.get('www-authenticate')).toBe('Bearer realm="tessera-admin"');
       expect(none.body).toMatchObject({ error: 'unauthorized' });
 
       const garbage = await call(server, 'not-a-real-token', 'GET', '/users');
@@ -77,6 +78,7 @@ describe('admin API: authorization, audit log, figures', { timeout: 60_000 }, ()
         const r = await call(server, t.body.access_token as string, 'GET', '/users');
         expect(r.status, resource).toBe(403);
         expect(r.body, resource).toMatchObject({ error: 'insufficient_scope' });
+        expect(r.headers.get('www-authenticate'), resource).toBe('Bearer realm="tessera-admin", error="insufficient_scope", scope="admin"');
       }
       const denied = await admin.audit({ action: 'admin.denied', outcome: 'failure' });
       expect(denied[0]!.reason).toMatch(/must be issued for .*\/admin\/api with scope "admin"/);
@@ -195,6 +197,10 @@ describe('admin API: authorization, audit log, figures', { timeout: 60_000 }, ()
       const prefix = await admin.audit({ action: 'user.*', target: id });
       expect(prefix.map((e) => e.action)).toEqual(['user.disable', 'user.update', 'user.create']);
       expect(prefix.every((e) => e.actor.id === caller.clientId)).toBe(true);
+      // "_" and "%" in a prefix are plain characters, not wildcards.
+      expect(await admin.audit({ action: 'user_*', target: id })).toEqual([]);
+      expect(await admin.audit({ action: 'u%*', target: id })).toEqual([]);
+      expect((await admin.audit({ action: 'client.rotate_*' })).every((e) => e.action === 'client.rotate_secret')).toBe(true);
       // "user.*" is a prefix, "user." alone matches nothing (no action is literally "user.").
       expect(await admin.audit({ action: 'user.', target: id })).toEqual([]);
 
