@@ -102,11 +102,15 @@ function toEvent(row: AuditRow): AuditEvent {
   };
 }
 
+/** 9999-12-31T23:59:59.999Z */
+const MAX_CURSOR_MS = 253_402_300_799_999;
+
 /** Keyset pagination: newest first, the cursor is the last entry's (time, id). */
 function decodeCursor(cursor: string): { at: Date; id: string } {
   try {
     const [ms, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [number, string];
-    if (typeof ms !== 'number' || typeof id !== 'string') throw new Error('shape');
+    // A time outside what a real entry can have (and what PostgreSQL can compare) is no cursor.
+    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > MAX_CURSOR_MS || typeof id !== 'string') throw new Error('shape');
     return { at: new Date(ms), id };
   } catch {
     throw invalidInput('cursor', 'is not a cursor this server returned');
@@ -116,6 +120,16 @@ function decodeCursor(cursor: string): { at: Date; id: string } {
 const encodeCursor = (event: AuditRow): string => Buffer.from(JSON.stringify([event.at.getTime(), event.id])).toString('base64url');
 
 export function createAudit(db: Db, onWriteError: (err: unknown) => void): Audit {
+  /**
+   * The actions recorded so far that start with `prefix`. A LIKE prefix would read "_" and "%"
+   * in it as wildcards (Prisma leaves them unescaped, on SQLite and PostgreSQL alike), and "_" is common in actions
+   * (client.rotate_secret); the few distinct actions are matched here instead.
+   */
+  async function actionsStartingWith(prefix: string): Promise<string[]> {
+    const groups = await db.auditEvent.groupBy({ by: ['action'], where: { action: { startsWith: prefix } } });
+    return groups.map((g) => g.action).filter((action) => action.startsWith(prefix));
+  }
+
   return {
     row: toRow,
 
@@ -129,7 +143,7 @@ export function createAudit(db: Db, onWriteError: (err: unknown) => void): Audit
       const after = filter.cursor ? decodeCursor(filter.cursor) : null;
       const rows = await db.auditEvent.findMany({
         where: {
-          ...(filter.action ? { action: filter.action.endsWith('*') ? { startsWith: filter.action.slice(0, -1) } : filter.action } : {}),
+          ...(filter.action ? { action: filter.action.endsWith('*') ? { in: await actionsStartingWith(filter.action.slice(0, -1)) } : filter.action } : {}),
           ...(filter.actorId ? { actorId: filter.actorId } : {}),
           ...(filter.targetId ? { targetId: filter.targetId } : {}),
           ...(filter.outcome ? { outcome: filter.outcome } : {}),

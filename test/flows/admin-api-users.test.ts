@@ -186,6 +186,7 @@ describe('admin API: users, their sessions and grants', { timeout: 60_000 }, () 
         ['JSON array body', () => admin.post('/users', [1, 2]), 'body'],
         ['non-JSON content type', () => admin.raw('POST', '/users', 'email=x@users.example&password=long+enough+pw', 'application/x-www-form-urlencoded'), 'body'],
         ['malformed JSON', () => admin.raw('POST', '/users', '{"email": "j@users.example", "password": '), 'body'],
+        ['JSON string body', () => admin.raw('POST', '/users', '"j@users.example"'), 'body'],
         ['limit=0', () => admin.get('/users?limit=0'), 'limit'],
         ['limit too big', () => admin.get('/users?limit=201'), 'limit'],
         ['limit not a number', () => admin.get('/users?limit=ten'), 'limit'],
@@ -197,6 +198,9 @@ describe('admin API: users, their sessions and grants', { timeout: 60_000 }, () 
         expect(r.status, what).toBe(400);
         expect(r.body, what).toMatchObject(invalid(field));
       }
+      const huge = await admin.raw('POST', '/users', JSON.stringify({ email: `${'x'.repeat(70_000)}@users.example`, password: 'long enough pw' }));
+      expect(huge.status).toBe(413);
+      expect(huge.body).toMatchObject(invalid('body'));
       const id = (await newUser('valid')).id;
       const patches: [string, unknown, string][] = [
         ['bad e-mail', { email: 'nope' }, 'email'],

@@ -59,8 +59,12 @@ describe('admin API: authorization, audit log, figures', { timeout: 60_000 }, ()
       expect(create.status).toBe(401);
       expect((await admin.get('/users')).body.total).toBe(before);
 
+      // The body of an unauthenticated request is not even read.
+      const unread = await call(server, null, 'POST', '/users', undefined, { raw: '{"not json' });
+      expect(unread.status).toBe(401);
+
       const denied = await admin.audit({ action: 'admin.denied' });
-      expect(denied.length).toBeGreaterThanOrEqual(4);
+      expect(denied.length).toBeGreaterThanOrEqual(5);
       expect(denied[0]).toMatchObject({ outcome: 'failure', actor: { type: 'anonymous' }, details: { method: 'POST', path: '/admin/api/users' } });
       expect(denied.map((d) => d.reason)).toContain('the access token is not active');
       expect(JSON.stringify(denied)).not.toContain(caller.clientSecret);

@@ -56,7 +56,7 @@ export function createAdminApiRouter(deps: {
   });
 
   for (const route of deps.routes) {
-    router[route.method](route.path, json, async (ctx) => {
+    router[route.method](route.path, async (ctx) => {
       ctx.set('Cache-Control', 'no-store');
       // Unauthenticated callers are limited by address before any token is looked at.
       await rateLimit(ctx, `ip:${ctx.ip}`);
@@ -65,13 +65,25 @@ export function createAdminApiRouter(deps: {
         actor = await deps.authorize(ctx);
       } catch (err) {
         if (err instanceof AppError) {
-          if (err.status === 401) ctx.set('WWW-Authenticate', `Bearer realm="tessera-admin", error="${err.code === 'invalid_token' ? 'invalid_token' : 'invalid_request'}"`);
+          // RFC 6750 §3: no error code when no credentials came at all; insufficient_scope on 403.
+          if (err.status === 401) ctx.set('WWW-Authenticate', `Bearer realm="tessera-admin"${err.code === 'unauthorized' ? '' : `, error="${err.code === 'invalid_token' ? 'invalid_token' : 'invalid_request'}"`}`);
+          if (err.code === 'insufficient_scope') ctx.set('WWW-Authenticate', 'Bearer realm="tessera-admin", error="insufficient_scope", scope="admin"');
           await deps.audit.record({ action: 'admin.denied', outcome: 'failure', actor: { type: 'anonymous', ip: ctx.ip }, reason: err.message, details: { method: ctx.method, path: ctx.path } });
         }
         throw err;
       }
       await rateLimit(ctx, `${actor.type}:${actor.id}`);
-      if (route.body && !ctx.is('application/json')) throw invalidInput('body', 'must be a JSON object (Content-Type: application/json)');
+      if (route.body) {
+        // The body is read only once the caller is known (and within its rate limit).
+        if (!ctx.is('application/json')) throw invalidInput('body', 'must be a JSON object (Content-Type: application/json)');
+        try {
+          await json(ctx, async () => undefined);
+        } catch (err) {
+          const e = err as { status?: number; message?: string };
+          if (e.status === 413) throw new AppError(413, 'invalid_input', 'body: is larger than 64 kB', 'body');
+          throw invalidInput('body', 'must be a valid JSON object');
+        }
+      }
       const input = {
         params: parse(route.params, ctx.params, 'path') as Record<string, string> ?? {},
         query: parse(route.query ?? (undefined as never), { ...ctx.query }, 'query') as Record<string, unknown> ?? {},

@@ -30,6 +30,13 @@ export const queries = {
   }),
 };
 
+const apiFields = {
+  name: z.string().max(200).optional(),
+  scopes: z.array(z.string()).max(200).optional().describe('RFC 6749 scope tokens'),
+  accessTokenFormat: z.enum(['jwt', 'opaque']).optional().describe('default jwt (RFC 9068)'),
+  accessTokenTTL: z.number().int().min(10).max(86_400).optional().describe('seconds, default 300'),
+};
+
 export const bodies = {
   createUser: z.strictObject({
     email: z.string().max(320),
@@ -43,8 +50,13 @@ export const bodies = {
   }),
   password: z.strictObject({ password: z.string().min(8, 'must be at least 8 characters').max(1024) }),
   clientMetadata: z.record(z.string(), z.unknown()).describe('RFC 7591 client metadata'),
-  createApi: z.record(z.string(), z.unknown()).describe('identifier (absolute URI), name, scopes, accessTokenFormat (jwt|opaque), accessTokenTTL (seconds)'),
-  updateApi: z.record(z.string(), z.unknown()).describe('name, scopes, accessTokenFormat, accessTokenTTL'),
+  // The API service validates the values (URI, scope tokens, TTL range); these shapes name an
+  // unknown field in the 400 answer and document the body in the OpenAPI document.
+  createApi: z.strictObject({
+    identifier: z.string().max(2000).describe('absolute URI without a fragment (RFC 8707); the audience of its tokens'),
+    ...apiFields,
+  }),
+  updateApi: z.strictObject(apiFields),
 };
 
 const user = z.object({
