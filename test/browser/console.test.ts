@@ -212,11 +212,12 @@ describe('admin console in Chromium', () => {
   }
 
   /** Finds a user with the search box on /admin/users and opens the user page. */
-  async function openUser(page: Page, email: string): Promise<void> {
+  async function openUser(page: Page, email: string, shot?: string): Promise<void> {
     await page.goto(url('/admin/users'));
     await page.locator('#q').fill(email.split('@')[0]!);
     await submit(page, 'form[role="search"] button[type="submit"]');
     expect(new URL(page.url()).searchParams.get('q')).toBe(email.split('@')[0]);
+    if (shot) await screenshot(page, shot);
     await submit(page, `table a:text-is("${email}")`);
     await see(page.locator('h1')).toHaveText(email);
   }
@@ -292,8 +293,7 @@ describe('admin console in Chromium', () => {
     // Before: the device is signed in (its next authorization request comes straight back with a code).
     expect((await nextAuthorization(device.context)).outcome).toBe('signed-in');
 
-    await openUser(adminPage, f.email);
-    await screenshot(adminPage, 'users-list-search');
+    await openUser(adminPage, f.email, 'users-list-search');
     const row = adminPage.locator('table#sessions tbody tr', { hasText: 'TesseraTestDevice/7.3' });
     await see(row).toHaveCount(1);
     await see(row.locator('td.ua')).toHaveText(DEVICE_UA);
@@ -408,6 +408,8 @@ describe('admin console in Chromium', () => {
     await adminPage.goto(url('/admin/users'));
     await submit(adminPage, 'a.button:has-text("New user")');
     await see(adminPage.locator('h1')).toHaveText('New user');
+    // A new user is not an administrator unless the box is ticked.
+    expect(await adminPage.locator('#admin').isChecked()).toBe(false);
     // "a@b" passes the browser's own e-mail check but not Tessera's.
     await adminPage.locator('#email').fill('a@b');
     await adminPage.locator('#password').fill('a fine password 1');
@@ -415,6 +417,14 @@ describe('admin console in Chromium', () => {
     expect(bad!.status()).toBe(400);
     await see(adminPage.locator('[role="alert"]')).toContainText(/e-?mail/i);
     await see(adminPage.locator('#email')).toHaveValue('a@b');
+    // The field is marked invalid, described by the message, and focused.
+    await see(adminPage.locator('#email')).toHaveAttribute('aria-invalid', 'true');
+    await see(adminPage.locator('#email')).toHaveAttribute('aria-describedby', 'form-error');
+    await see(adminPage.locator('#form-error')).toHaveText('email: must be an e-mail address');
+    expect(await adminPage.locator('#email').evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await adminPage.locator('#password').getAttribute('aria-invalid')).toBeNull();
+    // What was not ticked stays unticked (the signed-in admin is not the form's "admin").
+    expect(await adminPage.locator('#admin').isChecked()).toBe(false);
     await screenshot(adminPage, 'user-new-error');
 
     await adminPage.locator('#email').fill('Created.In.Console@Example.com');
@@ -422,6 +432,8 @@ describe('admin console in Chromium', () => {
     await submit(adminPage, 'button:has-text("Create user")');
     await see(adminPage.locator('h1')).toHaveText('created.in.console@example.com');
     await see(adminPage.locator('p.notice[role="status"]')).toHaveText('The user was created.');
+    await see(adminPage.locator('dl.facts div', { hasText: 'Roles' }).locator('dd')).toHaveText('—');
+    expect(await adminPage.locator('form[action$="/roles"] #admin').isChecked()).toBe(false);
     // The new user can sign in.
     const createdId = decodeURIComponent(new URL(adminPage.url()).pathname.split('/').pop()!);
     const tokens = await rpLogin(await context(), { email: 'created.in.console@example.com', password: 'a fine password 1' });
@@ -527,6 +539,17 @@ describe('admin console in Chromium', () => {
     // Still no way in.
     await page.goto(url('/admin/users'));
     expect(new URL(page.url()).pathname).not.toMatch(/^\/admin\/users/);
+    await see(page.locator('h1')).toHaveText('This account is not an administrator');
+
+    // The page offers a way to switch accounts: out of Tessera, then the sign-in page asks again.
+    await submit(page, 'a:has-text("Sign out to use another account")');
+    await see(page.locator('h1')).toHaveText('Sign out of Tessera?');
+    await submit(page, 'button[name="logout"].primary');
+    expect(new URL(page.url()).pathname).toBe('/admin/signed-out');
+    await submit(page, 'a:has-text("Sign in again")');
+    expect(await onLoginPage(page)).toBe(true);
+    await fillLogin(page, ADMIN);
+    await see(page.locator('h1')).toHaveText('Dashboard');
   });
 
   it('"Sign out" ends the console session and the Tessera session: the next /admin visit asks to sign in again', async () => {

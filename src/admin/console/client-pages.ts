@@ -28,7 +28,7 @@ export function registerClientPages(router: Router, deps: { services: Services; 
       await action();
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
-      kit.render(ctx, view, { ...data, error: err.message }, err.status);
+      kit.render(ctx, view, { ...data, error: err.message, errorField: err.field }, err.status);
     }
   }
 

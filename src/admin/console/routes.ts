@@ -100,7 +100,9 @@ export function createConsoleRouter(deps: {
         title: 'Not an admin',
         heading: 'This account is not an administrator',
         message: 'Ask an administrator to give your account the admin role, or sign out and use another account.',
-        back: '/admin/signed-out',
+        // Out of Tessera itself: signing in again would otherwise silently reuse the same account.
+        back: oidc.endSessionUrl().href,
+        backLabel: 'Sign out to use another account',
       }, 403);
       return;
     }

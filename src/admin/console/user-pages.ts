@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 
 import type { Services } from '../../app.js';
+import { AppError } from '../../errors.js';
 import { ADMIN_ROLE } from '../users.js';
 import { actorOf, done, formBody, noticeOf, type PageKit } from './page-kit.js';
 
@@ -29,9 +30,8 @@ export function registerUserPages(router: Router, deps: { services: Services; ki
       const user = await users.create({ email: body.email ?? '', password: body.password ?? '', roles: body.admin === 'on' ? [ADMIN_ROLE] : [] }, actorOf(ctx));
       done(ctx, userPath(user.id), 'user-created');
     } catch (err) {
-      const message = (err as Error).message;
-      if ((err as { status?: number }).status === undefined || (err as { status: number }).status >= 500) throw err;
-      kit.render(ctx, 'user-new', { title: 'New user', nav: 'users', email: body.email ?? '', admin: body.admin === 'on', error: message }, 400);
+      if (!(err instanceof AppError) || err.status >= 500) throw err;
+      kit.render(ctx, 'user-new', { title: 'New user', nav: 'users', email: body.email ?? '', makeAdmin: body.admin === 'on', error: err.message, errorField: err.field }, err.status);
     }
   });
 
