@@ -421,7 +421,7 @@ describe('admin console in Chromium', () => {
     await see(adminPage.locator('#email')).toHaveAttribute('aria-invalid', 'true');
     await see(adminPage.locator('#email')).toHaveAttribute('aria-describedby', 'form-error');
     await see(adminPage.locator('#form-error')).toHaveText('email: must be an e-mail address');
-    expect(await adminPage.locator('#email').evaluate((el) => el === document.activeElement)).toBe(true);
+    await see(adminPage.locator('#email:focus')).toHaveCount(1);
     expect(await adminPage.locator('#password').getAttribute('aria-invalid')).toBeNull();
     // What was not ticked stays unticked (the signed-in admin is not the form's "admin").
     expect(await adminPage.locator('#admin').isChecked()).toBe(false);
@@ -479,10 +479,21 @@ describe('admin console in Chromium', () => {
     await adminPage.locator('#name').fill('Console API');
     await adminPage.locator('#scopes').fill('orders:read orders:write');
     await adminPage.locator('#format').selectOption('opaque');
+    // A lifetime that is not a number is refused, naming the field; what was typed stays.
+    await adminPage.locator('#ttl').fill('soon');
+    const [bad] = await Promise.all([adminPage.waitForNavigation(), adminPage.locator('button:has-text("Create API")').click()]);
+    expect(bad!.status()).toBe(400);
+    await see(adminPage.locator('#form-error')).toContainText('accessTokenTTL');
+    await see(adminPage.locator('#ttl')).toHaveAttribute('aria-invalid', 'true');
+    expect(await adminPage.locator('#identifier').getAttribute('aria-invalid')).toBeNull();
+    await see(adminPage.locator('#identifier')).toHaveValue('https://console-api.example.com');
+    await see(adminPage.locator('#scopes')).toHaveValue('orders:read orders:write');
+    expect(await adminPage.locator('#format').inputValue()).toBe('opaque');
     await adminPage.locator('#ttl').fill('900');
     await submit(adminPage, 'button:has-text("Create API")');
     await see(adminPage.locator('p.notice[role="status"]')).toHaveText('The API was saved.');
     await see(adminPage.locator('#scopes')).toHaveValue('orders:read orders:write');
+    await screenshot(adminPage, 'api');
 
     await adminPage.locator('#scopes').fill('orders:read');
     await adminPage.locator('#ttl').fill('120');
