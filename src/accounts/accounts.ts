@@ -135,12 +135,24 @@ export function createAccounts(db: Db, passwords: PasswordHasher): Accounts {
     },
 
     async search({ query, limit, after }) {
-      const where = query ? { email: { contains: query.trim().toLowerCase() } } : {};
-      const [rows, total] = await Promise.all([
-        db.user.findMany({ where: { ...where, ...(after ? { email: { ...where.email, gt: after } } : {}) }, orderBy: { email: 'asc' }, take: limit }),
-        db.user.count({ where }),
+      const needle = query?.trim().toLowerCase() ?? '';
+      const where = needle ? { email: { contains: needle } } : {};
+      const afterCursor = after ? { email: { ...(needle ? { contains: needle } : {}), gt: after } } : {};
+      if (!/[%_\\]/.test(needle)) {
+        const [rows, total] = await Promise.all([
+          db.user.findMany({ where: { ...where, ...afterCursor }, orderBy: { email: 'asc' }, take: limit }),
+          db.user.count({ where }),
+        ]);
+        return { items: rows.map(toAccount), total };
+      }
+      // `contains` becomes SQL LIKE, where "%" and "_" are wildcards that Prisma does not escape:
+      // the database narrows to a superset, and the literal match is made here.
+      const literal = (rows: { email: string }[]) => rows.filter((r) => r.email.includes(needle));
+      const [page, all] = await Promise.all([
+        db.user.findMany({ where: { ...where, ...afterCursor }, orderBy: { email: 'asc' } }),
+        db.user.findMany({ where, select: { email: true } }),
       ]);
-      return { items: rows.map(toAccount), total };
+      return { items: (literal(page) as UserRow[]).slice(0, limit).map(toAccount), total: literal(all).length };
     },
 
     async update(id, patch) {

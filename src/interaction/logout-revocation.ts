@@ -56,11 +56,14 @@ export function createLogoutRevocation(deps: {
     const after = await sessionSnapshot(db, { uid: before.uid });
     const actor: Actor = { type: 'user', id: before.accountId, ip: ctx.ip };
     const target = { type: 'user', id: before.accountId };
+    // oidc-provider has already ended the session (and its grants without offline_access) by
+    // now, so the revocation's own counts are only what was left: say what the session held.
+    const held = { sessionGrants: before.grantIds.size, clients: [...before.grantIds.keys()] };
     if (everywhere) {
-      const summary = await revoker.revokeAccount(before.accountId, { action: 'logout', actor, target, reason: 'signed out everywhere', details: { scope: 'everywhere', session: before.uid } });
+      const summary = await revoker.revokeAccount(before.accountId, { action: 'logout', actor, target, reason: 'signed out everywhere', details: { scope: 'everywhere', session: before.uid, ...held } });
       log.info({ event: 'logout.everywhere', accountId: before.accountId, ...summary }, 'signed out everywhere');
     } else if (!after && deps.revokeOfflineGrants) {
-      const summary = await revoker.revokeSession(before.uid, [...before.grantIds.values()], { action: 'logout', actor, target, reason: 'signed out', details: { scope: 'session', session: before.uid } });
+      const summary = await revoker.revokeSession(before.uid, [...before.grantIds.values()], { action: 'logout', actor, target, reason: 'signed out', details: { scope: 'session', session: before.uid, ...held } });
       log.info({ event: 'logout.session', accountId: before.accountId, ...summary }, 'signed out');
     } else if (after && deps.revokeOfflineGrants) {
       // "Stay signed in": only the asking client was logged out; revoke what it lost.
@@ -71,7 +74,7 @@ export function createLogoutRevocation(deps: {
       log.info({ event: 'logout.client', accountId: before.accountId, ...summary }, 'client signed out');
     } else {
       // LOGOUT_REVOKES_OFFLINE=false: oidc-provider ended the session and kept offline grants.
-      await deps.audit.record({ action: 'logout', actor, target, reason: 'signed out (offline grants kept by policy)', details: { scope: after ? 'client' : 'session', session: before.uid } });
+      await deps.audit.record({ action: 'logout', actor, target, reason: 'signed out (offline grants kept by policy)', details: { scope: after ? 'client' : 'session', session: before.uid, ...held } });
     }
     await accounts.recordLogout(before.accountId);
   };

@@ -172,6 +172,15 @@ describe('admin API: users, their sessions and grants', { timeout: 60_000 }, () 
 
       const none = await admin.get('/users?q=nobody-here');
       expect(none.body).toEqual({ items: [], total: 0, nextCursor: null });
+
+      // "%" and "_" are matched literally, not as SQL LIKE wildcards.
+      for (const q of ['%', '_', 'p_ging', '%paging%']) {
+        expect((await admin.get(`/users?${new URLSearchParams({ q })}`)).body, q).toEqual({ items: [], total: 0, nextCursor: null });
+      }
+      const underscore = await admin.post('/users', { email: 'under_score@paging.example', password: 'paging password' });
+      expect(underscore.status).toBe(201);
+      const literal = await admin.get(`/users?${new URLSearchParams({ q: 'r_s', limit: '1' })}`);
+      expect(literal.body).toMatchObject({ total: 1, nextCursor: null, items: [{ email: 'under_score@paging.example' }] });
     });
 
     it('rejects bad input with 400 naming the field, and changes nothing', async () => {

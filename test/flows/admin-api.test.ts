@@ -184,7 +184,11 @@ describe('admin API: authorization, audit log, figures', { timeout: 60_000 }, ()
       // (The counts are what was left for Tessera to revoke after oidc-provider ended the session.)
       expect(logouts[0]).toMatchObject({
         actor: { type: 'user', id: user.userId }, reason: 'signed out',
-        details: { scope: 'session', session: expect.any(String), sessions: expect.any(Number), grants: expect.any(Number), tokens: expect.any(Number) },
+        details: {
+          scope: 'session', session: expect.any(String), sessions: expect.any(Number), grants: expect.any(Number), tokens: expect.any(Number),
+          // What the session held when the user signed out: one grant, of the web client.
+          sessionGrants: 1, clients: [f.web.clientId],
+        },
       });
     });
 
