@@ -302,6 +302,8 @@ describe('admin console in Chromium', () => {
 
     await submit(adminPage, 'table#sessions tbody tr:has-text("TesseraTestDevice/7.3") button:has-text("Revoke")');
     await see(adminPage.locator('h1')).toHaveText('Revoke this session?');
+    // The question names whose session, on which device and address, it is.
+    await see(adminPage.locator('p.subject')).toContainText(`Session of ${f.email}: ${DEVICE_UA}, 127.0.0.1`);
     await screenshot(adminPage, 'confirm-page');
     await submit(adminPage, 'button.danger:has-text("Revoke session")');
     expect(new URL(adminPage.url()).pathname).toBe(`/admin/users/${f.userId}`);

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type { Services } from '../../app.js';
 import { AppError, invalidInput } from '../../errors.js';
 import { CONSOLE_CLIENT_ID } from '../clients.js';
-import { actorOf, done, formBody, noticeOf, type PageKit } from './page-kit.js';
+import { actorOf, done, formBody, noticeOf, type PageContext, type PageKit } from './page-kit.js';
 
 function parseJson(text: string | undefined, field: string): unknown {
   try {
@@ -73,38 +73,40 @@ export function registerClientPages(router: Router, deps: { services: Services; 
 
   router.post('/clients/:id/secret', async (ctx) => {
     const back = clientPath(ctx.params.id!);
-    if (!kit.confirmed(ctx, { heading: 'Issue a new secret?', message: 'The current secret stops working at once; the application needs the new one.', button: 'Issue new secret', back })) return;
     await kit.attempt(ctx, back, async () => {
+      const question = { heading: 'Issue a new secret?', message: 'The current secret stops working at once; the application needs the new one.', button: 'Issue new secret', back };
+      if (!kit.confirmed(ctx, { ...question, subject: await clientName(ctx as PageContext) })) return;
       const clientSecret = await clients.rotateSecret(ctx.params.id!, actorOf(ctx));
       kit.render(ctx, 'client-secret', { title: 'New secret', nav: 'clients', client: await clients.get(ctx.params.id!), clientSecret });
     });
   });
 
-  router.post('/clients/:id/disable', async (ctx) => {
-    const back = clientPath(ctx.params.id!);
-    if (!kit.confirmed(ctx, { heading: 'Disable this client?', message: 'The application can no longer get tokens, and every grant and token it holds is revoked.', button: 'Disable client', back })) return;
-    await kit.attempt(ctx, back, async () => {
-      await clients.setDisabled(ctx.params.id!, true, actorOf(ctx));
-      done(ctx, back, 'client-disabled');
-    });
-  });
+  const clientBack = (ctx: PageContext) => clientPath(ctx.params.id!);
+  const clientName = async (ctx: PageContext) => {
+    const client = await clients.get(ctx.params.id!);
+    return `${String(client.metadata.client_name ?? client.client_id)} (client_id ${client.client_id})`;
+  };
 
-  router.post('/clients/:id/enable', async (ctx) => {
-    const back = clientPath(ctx.params.id!);
-    await kit.attempt(ctx, back, async () => {
-      await clients.setDisabled(ctx.params.id!, false, actorOf(ctx));
-      done(ctx, back, 'client-enabled');
-    });
-  });
+  router.post('/clients/:id/disable', kit.action({
+    back: clientBack,
+    confirm: { heading: 'Disable this client?', message: 'The application can no longer get tokens, and every grant and token it holds is revoked.', button: 'Disable client', subject: clientName },
+    run: (ctx) => clients.setDisabled(ctx.params.id!, true, actorOf(ctx)).then(() => undefined),
+    notice: 'client-disabled',
+  }));
 
-  router.post('/clients/:id/delete', async (ctx) => {
-    const back = clientPath(ctx.params.id!);
-    if (!kit.confirmed(ctx, { heading: 'Delete this client?', message: 'The client is deleted and every grant and token it holds is revoked. This cannot be undone.', button: 'Delete client', back })) return;
-    await kit.attempt(ctx, back, async () => {
-      await clients.remove(ctx.params.id!, actorOf(ctx));
-      done(ctx, '/admin/clients', 'client-deleted');
-    });
-  });
+  router.post('/clients/:id/enable', kit.action({
+    back: clientBack,
+    run: (ctx) => clients.setDisabled(ctx.params.id!, false, actorOf(ctx)).then(() => undefined),
+    notice: 'client-enabled',
+  }));
+
+  router.post('/clients/:id/delete', kit.action({
+    back: clientBack,
+    confirm: { heading: 'Delete this client?', message: 'The client is deleted and every grant and token it holds is revoked. This cannot be undone.', button: 'Delete client', subject: clientName },
+    run: (ctx) => clients.remove(ctx.params.id!, actorOf(ctx)).then(() => undefined),
+    notice: 'client-deleted',
+    then: '/admin/clients',
+  }));
 
   // ---- APIs ----
   router.get('/apis', async (ctx) => {
@@ -146,12 +148,16 @@ export function registerClientPages(router: Router, deps: { services: Services; 
     });
   });
 
-  router.post('/apis/:id/delete', async (ctx) => {
-    const back = apiPath(ctx.params.id!);
-    if (!kit.confirmed(ctx, { heading: 'Delete this API?', message: 'Clients can no longer request tokens for it. Tokens already issued expire as usual.', button: 'Delete API', back })) return;
-    await kit.attempt(ctx, back, async () => {
-      await apis.remove(ctx.params.id!, actorOf(ctx));
-      done(ctx, '/admin/apis', 'api-deleted');
-    });
-  });
+  router.post('/apis/:id/delete', kit.action({
+    back: (ctx) => apiPath(ctx.params.id!),
+    confirm: {
+      heading: 'Delete this API?',
+      message: 'Clients can no longer request tokens for it. Tokens already issued expire as usual.',
+      button: 'Delete API',
+      subject: async (ctx) => (await apis.get(ctx.params.id!)).identifier,
+    },
+    run: (ctx) => apis.remove(ctx.params.id!, actorOf(ctx)),
+    notice: 'api-deleted',
+    then: '/admin/apis',
+  }));
 }

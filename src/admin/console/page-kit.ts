@@ -14,6 +14,9 @@ export interface ConsoleState {
 
 export const CSRF_SCOPE = 'admin';
 
+/** A routed request: its path parameters are in `params`. */
+export type PageContext = Context & { params: Record<string, string> };
+
 export const consoleForm = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
 
 export function actorOf(ctx: Context): Actor {
@@ -53,7 +56,7 @@ export function createPageKit(deps: { views: Views; csrf: Csrf }) {
    * A destructive action asks first: without `confirm=yes` the POST answers with a page that
    * says what will happen and repeats the POST with confirmation.
    */
-  function confirmed(ctx: Context, question: { heading: string; message: string; button: string; back: string }): boolean {
+  function confirmed(ctx: Context, question: { heading: string; message: string; button: string; back: string; subject?: string }): boolean {
     if (formBody(ctx).confirm === 'yes') return true;
     render(ctx, 'confirm', { title: question.heading, ...question, action: ctx.path });
     return false;
@@ -69,7 +72,32 @@ export function createPageKit(deps: { views: Views; csrf: Csrf }) {
     }
   }
 
-  return { render, checkCsrf, confirmed, attempt };
+  /**
+   * A console POST that changes something: the question first when `confirm` is given (naming
+   * what it acts on, `subject`), then `run`, then back to `then` (default: `back`) with a notice.
+   * An error of the input renders a page naming it, with a link `back`.
+   */
+  function action(spec: {
+    back: (ctx: PageContext) => string;
+    confirm?: { heading: string; message: string; button: string; subject: (ctx: PageContext) => Promise<string> };
+    run: (ctx: PageContext) => Promise<void>;
+    notice: string;
+    then?: string;
+  }) {
+    return async (ctx: PageContext): Promise<void> => {
+      const back = spec.back(ctx);
+      await attempt(ctx, back, async () => {
+        if (spec.confirm) {
+          const { subject, ...question } = spec.confirm;
+          if (!confirmed(ctx, { ...question, back, subject: await subject(ctx) })) return;
+        }
+        await spec.run(ctx);
+        done(ctx, spec.then ?? back, spec.notice);
+      });
+    };
+  }
+
+  return { render, checkCsrf, confirmed, attempt, action };
 }
 
 export type PageKit = ReturnType<typeof createPageKit>;

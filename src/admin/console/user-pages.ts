@@ -1,9 +1,9 @@
 import type Router from '@koa/router';
 
 import type { Services } from '../../app.js';
-import { AppError } from '../../errors.js';
+import { AppError, notFound } from '../../errors.js';
 import { ADMIN_ROLE } from '../users.js';
-import { actorOf, done, formBody, noticeOf, type PageKit } from './page-kit.js';
+import { actorOf, done, formBody, noticeOf, type PageContext, type PageKit } from './page-kit.js';
 
 const PAGE_SIZE = 50;
 
@@ -42,74 +42,77 @@ export function registerUserPages(router: Router, deps: { services: Services; ki
     });
   });
 
-  router.post('/users/:id/sessions/:sid/revoke', async (ctx) => {
-    const back = userPath(ctx.params.id!);
-    if (!kit.confirmed(ctx, { heading: 'Revoke this session?', message: 'The browser session ends, and every grant and token in it stops working at once.', button: 'Revoke session', back })) return;
-    await kit.attempt(ctx, back, async () => {
-      await users.revokeSession(ctx.params.id!, ctx.params.sid!, actorOf(ctx));
-      done(ctx, back, 'session-revoked');
-    });
-  });
+  const back = (ctx: PageContext) => userPath(ctx.params.id!);
+  const email = async (ctx: PageContext) => (await users.get(ctx.params.id!)).email;
 
-  router.post('/users/:id/grants/:gid/revoke', async (ctx) => {
-    const back = userPath(ctx.params.id!);
-    if (!kit.confirmed(ctx, { heading: 'Revoke this grant?', message: 'The application loses its access: every access and refresh token of this grant stops working at once.', button: 'Revoke grant', back })) return;
-    await kit.attempt(ctx, back, async () => {
-      await users.revokeGrant(ctx.params.id!, ctx.params.gid!, actorOf(ctx));
-      done(ctx, back, 'grant-revoked');
-    });
-  });
+  /** "Session of alice@example.com, Firefox on Linux, 203.0.113.9" for the confirmation page. */
+  async function sessionSubject(ctx: PageContext): Promise<string> {
+    const session = (await users.sessions(ctx.params.id!)).find((s) => s.id === ctx.params.sid);
+    if (!session) throw notFound('session');
+    return `Session of ${await email(ctx)}: ${session.userAgent ?? 'unknown device'}, ${session.ip ?? 'unknown address'}`;
+  }
 
-  router.post('/users/:id/signout', async (ctx) => {
-    const back = userPath(ctx.params.id!);
-    if (!kit.confirmed(ctx, { heading: 'Sign out everywhere?', message: 'Every session, grant and token of this user is revoked at once, on every device.', button: 'Sign out everywhere', back })) return;
-    await kit.attempt(ctx, back, async () => {
-      await users.revokeAll(ctx.params.id!, actorOf(ctx));
-      done(ctx, back, 'signed-out');
-    });
-  });
+  async function grantSubject(ctx: PageContext): Promise<string> {
+    const grant = (await users.grants(ctx.params.id!)).find((g) => g.id === ctx.params.gid);
+    if (!grant) throw notFound('grant');
+    return `${grant.clientName ?? grant.clientId}'s access for ${await email(ctx)} (${grant.tokensOutstanding} tokens outstanding)`;
+  }
 
-  router.post('/users/:id/disable', async (ctx) => {
-    const back = userPath(ctx.params.id!);
-    if (!kit.confirmed(ctx, { heading: 'Disable this account?', message: 'The user can no longer sign in, and every session, grant and token is revoked at once.', button: 'Disable account', back })) return;
-    await kit.attempt(ctx, back, async () => {
-      await users.setDisabled(ctx.params.id!, true, actorOf(ctx));
-      done(ctx, back, 'disabled');
-    });
-  });
+  router.post('/users/:id/sessions/:sid/revoke', kit.action({
+    back,
+    confirm: { heading: 'Revoke this session?', message: 'The browser session ends, and every grant and token in it stops working at once.', button: 'Revoke session', subject: sessionSubject },
+    run: (ctx) => users.revokeSession(ctx.params.id!, ctx.params.sid!, actorOf(ctx)).then(() => undefined),
+    notice: 'session-revoked',
+  }));
 
-  router.post('/users/:id/enable', async (ctx) => {
-    const back = userPath(ctx.params.id!);
-    await kit.attempt(ctx, back, async () => {
-      await users.setDisabled(ctx.params.id!, false, actorOf(ctx));
-      done(ctx, back, 'enabled');
-    });
-  });
+  router.post('/users/:id/grants/:gid/revoke', kit.action({
+    back,
+    confirm: { heading: 'Revoke this grant?', message: 'The application loses its access: every access and refresh token of this grant stops working at once.', button: 'Revoke grant', subject: grantSubject },
+    run: (ctx) => users.revokeGrant(ctx.params.id!, ctx.params.gid!, actorOf(ctx)).then(() => undefined),
+    notice: 'grant-revoked',
+  }));
 
-  router.post('/users/:id/password', async (ctx) => {
-    const back = userPath(ctx.params.id!);
-    await kit.attempt(ctx, back, async () => {
-      await users.setPassword(ctx.params.id!, formBody(ctx).password ?? '', actorOf(ctx));
-      done(ctx, back, 'password-set');
-    });
-  });
+  router.post('/users/:id/signout', kit.action({
+    back,
+    confirm: { heading: 'Sign out everywhere?', message: 'Every session, grant and token of this user is revoked at once, on every device.', button: 'Sign out everywhere', subject: email },
+    run: (ctx) => users.revokeAll(ctx.params.id!, actorOf(ctx)).then(() => undefined),
+    notice: 'signed-out',
+  }));
 
-  router.post('/users/:id/roles', async (ctx) => {
-    const back = userPath(ctx.params.id!);
-    await kit.attempt(ctx, back, async () => {
+  router.post('/users/:id/disable', kit.action({
+    back,
+    confirm: { heading: 'Disable this account?', message: 'The user can no longer sign in, and every session, grant and token is revoked at once.', button: 'Disable account', subject: email },
+    run: (ctx) => users.setDisabled(ctx.params.id!, true, actorOf(ctx)).then(() => undefined),
+    notice: 'disabled',
+  }));
+
+  router.post('/users/:id/enable', kit.action({
+    back,
+    run: (ctx) => users.setDisabled(ctx.params.id!, false, actorOf(ctx)).then(() => undefined),
+    notice: 'enabled',
+  }));
+
+  router.post('/users/:id/password', kit.action({
+    back,
+    run: (ctx) => users.setPassword(ctx.params.id!, formBody(ctx).password ?? '', actorOf(ctx)).then(() => undefined),
+    notice: 'password-set',
+  }));
+
+  router.post('/users/:id/roles', kit.action({
+    back,
+    run: async (ctx) => {
       const user = await users.get(ctx.params.id!);
       const others = user.roles.filter((r) => r !== ADMIN_ROLE);
       await users.update(user.id, { roles: formBody(ctx).admin === 'on' ? [...others, ADMIN_ROLE] : others }, actorOf(ctx));
-      done(ctx, back, 'roles-set');
-    });
-  });
+    },
+    notice: 'roles-set',
+  }));
 
-  router.post('/users/:id/delete', async (ctx) => {
-    const back = userPath(ctx.params.id!);
-    if (!kit.confirmed(ctx, { heading: 'Delete this user?', message: 'The account is deleted and every session, grant and token of it revoked. This cannot be undone.', button: 'Delete user', back })) return;
-    await kit.attempt(ctx, back, async () => {
-      await users.remove(ctx.params.id!, actorOf(ctx));
-      done(ctx, '/admin/users', 'user-deleted');
-    });
-  });
+  router.post('/users/:id/delete', kit.action({
+    back,
+    confirm: { heading: 'Delete this user?', message: 'The account is deleted and every session, grant and token of it revoked. This cannot be undone.', button: 'Delete user', subject: email },
+    run: (ctx) => users.remove(ctx.params.id!, actorOf(ctx)).then(() => undefined),
+    notice: 'user-deleted',
+    then: '/admin/users',
+  }));
 }
