@@ -1,5 +1,5 @@
 import type { Db } from '../db/client.js';
-import type { FastReads } from '../db/fast-reads.js';
+import { readMillis, type FastReads } from '../db/fast-reads.js';
 import { hashIdentifier, openWith, sealWith } from '../hash.js';
 import { isModelName, modelTable, type ModelName, type ModelRow } from './model-tables.js';
 
@@ -110,6 +110,21 @@ export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader, hoo
     return fast.write(sql, [...columns.map((c) => (row as unknown as Record<string, unknown>)[c] ?? null), new Date()]);
   }
 
+  /** One statement through the prepared path; false when the caller must use Prisma instead. */
+  const fastWrite = async (sql: string, params: unknown[]): Promise<boolean> => (fast ? fast.write(sql, params) : false);
+
+  /** A row by a unique column through the prepared path (undefined: use Prisma). */
+  async function fastFind(name: ModelName, column: 'id' | 'uid', value: string): Promise<ModelRow | null | undefined> {
+    if (!fast) return undefined;
+    const raw = await fast.one(`SELECT id, payload, "grantId", "sessionUid", "accountId", "clientId", "expiresAt", "consumedAt" FROM "Oidc${name}" WHERE "${column}" = $1`, [value]);
+    if (!raw) return null;
+    const date = (v: unknown) => {
+      const ms = readMillis(v);
+      return ms === null ? null : new Date(ms);
+    };
+    return { ...(raw as unknown as ModelRow), expiresAt: date(raw.expiresAt), consumedAt: date(raw.consumedAt) };
+  }
+
   return class PrismaAdapter implements OidcAdapter {
     readonly #name: string;
 
@@ -139,15 +154,23 @@ export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader, hoo
       if (ISSUED_MODELS.has(name)) hooks.onIssued();
     }
 
+    // Reads and single-statement writes of the token paths (refresh rotation, userinfo, logout)
+    // go through prepared statements; Prisma is the fallback.
     async find(id: string): Promise<Record<string, unknown> | undefined> {
       if (this.#name === 'Client') return loadClient(id);
-      return fromRow(await this.#table().findUnique({ where: { id: hashIdentifier(id) } }), id);
+      const name = this.#name;
+      if (!isModelName(name)) return undefined;
+      const key = hashIdentifier(id);
+      const row = await fastFind(name, 'id', key);
+      return fromRow(row === undefined ? await this.#table().findUnique({ where: { id: key } }) : row, id);
     }
 
     async findByUid(uid: string): Promise<Record<string, unknown> | undefined> {
       // The session id (the cookie) is not stored, so the payload comes back without `jti`;
       // oidc-provider only reads sessions found this way (provider.js, token_helpers.js).
-      return fromRow(await this.#table().findUnique({ where: { uid } }), undefined);
+      const name = this.#name;
+      const row = isModelName(name) ? await fastFind(name, 'uid', uid) : undefined;
+      return fromRow(row === undefined ? await this.#table().findUnique({ where: { uid } }) : row, undefined);
     }
 
     async findByUserCode(userCode: string): Promise<Record<string, unknown> | undefined> {
@@ -159,15 +182,22 @@ export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader, hoo
     }
 
     async consume(id: string): Promise<void> {
-      await this.#table().updateMany({ where: { id: hashIdentifier(id) }, data: { consumedAt: new Date() } });
+      const [table, key, now] = [this.#table(), hashIdentifier(id), new Date()];
+      if (await fastWrite(`UPDATE "Oidc${this.#name}" SET "consumedAt" = $2 WHERE id = $1`, [key, now])) return;
+      await table.updateMany({ where: { id: key }, data: { consumedAt: now } });
     }
 
     async destroy(id: string): Promise<void> {
-      await this.#table().deleteMany({ where: { id: hashIdentifier(id) } });
+      const [table, key] = [this.#table(), hashIdentifier(id)];
+      if (await fastWrite(`DELETE FROM "Oidc${this.#name}" WHERE id = $1`, [key])) return;
+      await table.deleteMany({ where: { id: key } });
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await this.#table().deleteMany({ where: { grantId } });
+      // oidc-provider calls this for every token model of every grant a logout ends.
+      const table = this.#table();
+      if (await fastWrite(`DELETE FROM "Oidc${this.#name}" WHERE "grantId" = $1`, [grantId])) return;
+      await table.deleteMany({ where: { grantId } });
     }
   };
 }

@@ -57,6 +57,35 @@ describe('token writes outside Prisma (issuance path)', () => {
     expect(await db.oidcAccessToken.count({ where: { id: hashIdentifier('fast-token') } })).toBe(1);
   });
 
+  it('find, findByUid, consume, destroy and revokeByGrantId through prepared statements agree with Prisma', async () => {
+    const Fast = createAdapterClass(db, async () => undefined, undefined, fast);
+    const tokens = new Fast('RefreshToken');
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    await tokens.upsert('rt-1', { jti: 'rt-1', kind: 'RefreshToken', clientId: 'c1', grantId: 'grant-x', exp }, 60);
+    await tokens.upsert('rt-2', { jti: 'rt-2', kind: 'RefreshToken', clientId: 'c1', grantId: 'grant-x', exp }, 60);
+    await tokens.upsert('rt-3', { jti: 'rt-3', kind: 'RefreshToken', clientId: 'c1', grantId: 'grant-y', exp }, 60);
+    await expect(tokens.find('rt-1')).resolves.toMatchObject({ jti: 'rt-1', grantId: 'grant-x', exp });
+    await expect(tokens.find('missing')).resolves.toBeUndefined();
+
+    await tokens.consume('rt-1');
+    const consumed = await tokens.find('rt-1');
+    expect(consumed?.consumed).toBeTypeOf('number');
+    expect((await db.oidcRefreshToken.findUnique({ where: { id: hashIdentifier('rt-1') } }))!.consumedAt).toBeInstanceOf(Date);
+
+    await tokens.revokeByGrantId('grant-x');
+    await expect(tokens.find('rt-2')).resolves.toBeUndefined();
+    await expect(tokens.find('rt-3')).resolves.toMatchObject({ jti: 'rt-3' });
+    await tokens.destroy('rt-3');
+    expect(await db.oidcRefreshToken.count({ where: { grantId: { in: ['grant-x', 'grant-y'] } } })).toBe(0);
+
+    const sessions = new Fast('Session');
+    await sessions.upsert('cookie-1', { jti: 'cookie-1', uid: 'uid-1', accountId: 'a1', exp }, 60);
+    await expect(sessions.findByUid('uid-1')).resolves.toMatchObject({ uid: 'uid-1', accountId: 'a1' });
+    // An expired row reads as nothing, on this path as on Prisma's.
+    await sessions.upsert('cookie-2', { jti: 'cookie-2', uid: 'uid-2', accountId: 'a1', exp }, -1);
+    await expect(sessions.findByUid('uid-2')).resolves.toBeUndefined();
+  });
+
   it('JWT access-token records written outside Prisma read back as Prisma writes them', async () => {
     const record = createJwtRecorder(db, () => undefined, fast);
     const exp = Math.floor(Date.now() / 1000) + 300;
