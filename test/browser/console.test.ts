@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { launchChromium, newContext, screenshot, watchRedirectUri } from '../support/chromium.js';
 import { createUser } from '../support/flows.js';
-import { discover, introspect, REDIRECT_URI, refresh, seed, userinfoStatus, type Fixture } from '../support/rp.js';
+import { discover, REDIRECT_URI, refresh, seed, type Fixture } from '../support/rp.js';
 import { cli, startServer, type TestServer } from '../support/server.js';
+import { expectTokensAlive, expectTokensDead } from '../support/session-tokens.js';
 
 /**
  * The admin console in a real browser (Debian's Chromium through playwright-core): an admin
@@ -187,22 +188,8 @@ describe('admin console in Chromium', () => {
     throw new Error(`unexpected page ${page.url()}`);
   }
 
-  async function expectAlive(s: RpSession): Promise<void> {
-    expect(await userinfoStatus(server, s.userinfo)).toBe(200);
-    expect(await introspect(server, f.rs, s.userinfo)).toMatchObject({ active: true });
-    expect(await introspect(server, f.rs, s.jwt)).toMatchObject({ active: true, aud: f.jwtApi });
-    for (const rt of s.refresh) expect(await introspect(server, f.rs, rt, 'refresh_token')).toMatchObject({ active: true });
-  }
-
-  async function expectDead(s: RpSession): Promise<void> {
-    expect(await introspect(server, f.rs, s.userinfo)).toEqual({ active: false });
-    expect(await introspect(server, f.rs, s.jwt)).toEqual({ active: false });
-    expect(await userinfoStatus(server, s.userinfo)).toBe(401);
-    for (const rt of s.refresh) {
-      expect(await introspect(server, f.rs, rt, 'refresh_token')).toEqual({ active: false });
-      expect((await refresh(config, rt)).error).toBe('invalid_grant');
-    }
-  }
+  const expectAlive = (s: RpSession) => expectTokensAlive(server, f, s);
+  const expectDead = (s: RpSession) => expectTokensDead(server, f, config, s);
 
   /** The sign-in page of the context's next authorization request (fails if it is signed in). */
   async function loginPageOf(c: BrowserContext): Promise<Page> {

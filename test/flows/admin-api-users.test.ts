@@ -5,6 +5,7 @@ import { adminApi, adminCaller, invalid, NamedBrowser, type AdminApi, type Admin
 import { createWebClient, refreshWith } from '../support/flows.js';
 import { discover, introspect, login, logout, seed, userinfoStatus, type Fixture } from '../support/rp.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { expectTokensAlive, expectTokensDead } from '../support/session-tokens.js';
 
 interface SessionTokens {
   browser: NamedBrowser;
@@ -54,23 +55,9 @@ describe('admin API: users, their sessions and grants', { timeout: 60_000 }, () 
     return { browser, idToken: ui.id_token!, userinfo: ui.access_token, jwt: api.access_token, refresh: [ui.refresh_token!, api.refresh_token!] };
   }
 
-  async function expectAlive(s: SessionTokens): Promise<void> {
-    expect(await userinfoStatus(server, s.userinfo)).toBe(200);
-    expect(await introspect(server, f.rs, s.userinfo)).toMatchObject({ active: true });
-    expect(await introspect(server, f.rs, s.jwt)).toMatchObject({ active: true, aud: f.jwtApi });
-    for (const rt of s.refresh) expect(await introspect(server, f.rs, rt, 'refresh_token')).toMatchObject({ active: true });
-  }
-
+  const expectAlive = (s: SessionTokens) => expectTokensAlive(server, f, s);
   /** Right after the admin call: every token inactive, userinfo 401, refresh invalid_grant. */
-  async function expectDead(s: SessionTokens, cfg = config): Promise<void> {
-    expect(await introspect(server, f.rs, s.jwt)).toEqual({ active: false });
-    expect(await introspect(server, f.rs, s.userinfo)).toEqual({ active: false });
-    expect(await userinfoStatus(server, s.userinfo)).toBe(401);
-    for (const rt of s.refresh) {
-      expect(await introspect(server, f.rs, rt, 'refresh_token')).toEqual({ active: false });
-      expect((await refreshWith(cfg, rt)).error).toBe('invalid_grant');
-    }
-  }
+  const expectDead = (s: SessionTokens, cfg = config) => expectTokensDead(server, f, cfg, s);
 
   async function lastAudit(filter: Record<string, string>): Promise<Json> {
     const items = await admin.audit(filter);

@@ -5,6 +5,7 @@ import { Browser } from '../support/browser.js';
 import { createUser, createWebClient, firstPage, loginWith, refreshWith } from '../support/flows.js';
 import { discover, introspect, login, logout, POST_LOGOUT_URI, seed, userinfoStatus, type Fixture } from '../support/rp.js';
 import { cli, startServer, type TestServer } from '../support/server.js';
+import { expectTokensAlive, expectTokensDead } from '../support/session-tokens.js';
 
 interface SessionTokens {
   browser: Browser;
@@ -36,22 +37,8 @@ describe('sessions: sign out here, everywhere, or stay signed in', () => {
     return { browser, idToken: ui.id_token!, userinfo: ui.access_token, jwt: api.access_token, refresh: [ui.refresh_token!, api.refresh_token!] };
   }
 
-  async function expectAlive(s: SessionTokens): Promise<void> {
-    expect(await userinfoStatus(server, s.userinfo)).toBe(200);
-    expect(await introspect(server, f.rs, s.userinfo)).toMatchObject({ active: true });
-    expect(await introspect(server, f.rs, s.jwt)).toMatchObject({ active: true, aud: f.jwtApi });
-    for (const rt of s.refresh) expect(await introspect(server, f.rs, rt, 'refresh_token')).toMatchObject({ active: true });
-  }
-
-  async function expectDead(s: SessionTokens): Promise<void> {
-    expect(await introspect(server, f.rs, s.userinfo)).toEqual({ active: false });
-    expect(await introspect(server, f.rs, s.jwt)).toEqual({ active: false });
-    expect(await userinfoStatus(server, s.userinfo)).toBe(401);
-    for (const rt of s.refresh) {
-      expect(await introspect(server, f.rs, rt, 'refresh_token')).toEqual({ active: false });
-      expect((await refreshWith(config, rt)).error).toBe('invalid_grant');
-    }
-  }
+  const expectAlive = (s: SessionTokens) => expectTokensAlive(server, f, s);
+  const expectDead = (s: SessionTokens) => expectTokensDead(server, f, config, s);
 
   it('"sign out everywhere" in one browser kills the tokens and the session of every browser', async () => {
     const user = await createUser(server, 'everywhere@example.com', 'everywhere password 1');
