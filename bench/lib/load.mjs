@@ -1,10 +1,18 @@
-// One bounded load run with autocannon against 127.0.0.1.
+// Bounded load runs with autocannon against 127.0.0.1: a warm-up, then BENCH_RUNS measured
+// runs whose median is reported.
 import autocannon from 'autocannon';
 
 export const DEFAULTS = {
   connections: Number(process.env.BENCH_CONNECTIONS ?? 50),
-  durationSeconds: Number(process.env.BENCH_DURATION ?? 8),
+  durationSeconds: Number(process.env.BENCH_DURATION ?? 5),
   warmupSeconds: Number(process.env.BENCH_WARMUP ?? 2),
+  runs: Math.max(1, Number(process.env.BENCH_RUNS ?? 3)),
+};
+
+export const median = (values) => {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
 function run(opts) {
@@ -14,20 +22,83 @@ function run(opts) {
 }
 
 /**
- * Measures one request shape: a short warm-up, then the measured run.
- * `check(body)` (optional) validates a sample response first, so a benchmark never measures errors.
+ * Measures one request shape: one warm-up, then `runs` measured runs; req/s, p50 and p99 are
+ * each the median over the runs, errors their sum (every run is kept in `runs`).
+ * `requests` (autocannon's) lets a `setupRequest` give each request its own token.
  */
-export async function measure({ url, method = 'POST', headers = {}, body, connections = DEFAULTS.connections, durationSeconds = DEFAULTS.durationSeconds }) {
-  const opts = { url, method, headers, body, connections, pipelining: 1 };
-  if (DEFAULTS.warmupSeconds > 0) await run({ ...opts, duration: DEFAULTS.warmupSeconds });
-  const r = await run({ ...opts, duration: durationSeconds });
+export async function measure({ url, method = 'POST', headers = {}, body, requests, connections = DEFAULTS.connections, durationSeconds = DEFAULTS.durationSeconds, runs = DEFAULTS.runs, warmup = true }) {
+  const opts = { url, method, headers, body, requests, connections, pipelining: 1 };
+  if (warmup && DEFAULTS.warmupSeconds > 0) await run({ ...opts, duration: DEFAULTS.warmupSeconds });
+  const all = [];
+  for (let i = 0; i < runs; i += 1) {
+    const r = await run({ ...opts, duration: durationSeconds });
+    all.push({
+      requestsPerSecond: Math.round(r.requests.average),
+      p50ms: r.latency.p50,
+      p99ms: r.latency.p99,
+      errors: r.errors + r.timeouts + r.non2xx,
+      total: r.requests.total,
+    });
+  }
+  return summarize(all);
+}
+
+/** Median figures of several runs of the same shape. */
+export function summarize(all) {
   return {
-    requestsPerSecond: Math.round(r.requests.average),
-    p50ms: r.latency.p50,
-    p99ms: r.latency.p99,
-    errors: r.errors + r.timeouts + r.non2xx,
-    total: r.requests.total,
+    requestsPerSecond: Math.round(median(all.map((r) => r.requestsPerSecond))),
+    p50ms: median(all.map((r) => r.p50ms)),
+    p99ms: median(all.map((r) => r.p99ms)),
+    errors: all.reduce((n, r) => n + r.errors, 0),
+    total: all.reduce((n, r) => n + r.total, 0),
+    runs: all,
   };
+}
+
+/**
+ * Like `measure`, for requests that each consume a token (refresh-token rotation): before the
+ * warm-up and before every run, `obtain(n)` supplies a fresh pool sized from the rate seen so
+ * far, and each token is sent exactly once (`build(item)` makes the request).
+ */
+export async function measureConsuming({ url, build, obtain, guessPerSecond = 1000, connections = DEFAULTS.connections, durationSeconds = DEFAULTS.durationSeconds, runs = DEFAULTS.runs }) {
+  let rate = guessPerSecond;
+  const once = async (seconds) => {
+    const pool = await obtain(Math.ceil(rate * seconds * 1.5) + 200);
+    const requests = pooled(pool, build, { cycle: false });
+    const r = await run({ url, requests, connections, pipelining: 1, duration: seconds });
+    rate = Math.max(rate, (r.requests.total - r.non2xx) / seconds);
+    return {
+      requestsPerSecond: Math.round(r.requests.average),
+      p50ms: r.latency.p50,
+      p99ms: r.latency.p99,
+      errors: r.errors + r.timeouts + r.non2xx,
+      total: r.requests.total,
+      poolSize: pool.length,
+    };
+  };
+  if (DEFAULTS.warmupSeconds > 0) await once(DEFAULTS.warmupSeconds);
+  const all = [];
+  for (let i = 0; i < runs; i += 1) all.push(await once(durationSeconds));
+  return summarize(all);
+}
+
+/**
+ * One autocannon request whose headers and body come from `build(next item of pool)`. With
+ * `cycle: false` every item is used once; past the end, requests carry an unknown token and
+ * show up as errors (the pool was too small for the run).
+ */
+export function pooled(pool, build, { cycle = true } = {}) {
+  let i = 0;
+  const state = { used: () => i };
+  const requests = [{
+    setupRequest(req) {
+      const item = cycle || i < pool.length ? pool[i % pool.length] : { ...pool[0], token: 'pool-exhausted' };
+      i += 1;
+      const built = build(item);
+      return { ...req, ...built, headers: { ...req.headers, ...built.headers } };
+    },
+  }];
+  return Object.assign(requests, state);
 }
 
 export const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
