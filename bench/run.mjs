@@ -1,7 +1,7 @@
 // `npm run bench`: Tessera against baselines measured in the same run, on SQLite and PostgreSQL,
 // each Tessera database freshly seeded with 10k users and 100k live rows first.
 // Prints tables and writes bench/results/<timestamp>.json with machine information.
-// Environment: BENCH_DURATION (s per measured run, default 5), BENCH_RUNS (3; figures are the
+// Environment: BENCH_DURATION (s per measured run, default 6), BENCH_RUNS (3; figures are the
 // median), BENCH_WARMUP (s, 2), BENCH_CONNECTIONS (50), BENCH_LOGIN_CONCURRENCY (4),
 // BENCH_LOGOUT_REPS (5), BENCH_SEED_USERS (10000), BENCH_DATABASES (default
 // "sqlite,postgresql"; PostgreSQL is skipped, and said so, if unreachable).

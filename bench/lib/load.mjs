@@ -4,7 +4,7 @@ import autocannon from 'autocannon';
 
 export const DEFAULTS = {
   connections: Number(process.env.BENCH_CONNECTIONS ?? 50),
-  durationSeconds: Number(process.env.BENCH_DURATION ?? 5),
+  durationSeconds: Number(process.env.BENCH_DURATION ?? 6),
   warmupSeconds: Number(process.env.BENCH_WARMUP ?? 2),
   runs: Math.max(1, Number(process.env.BENCH_RUNS ?? 3)),
 };
@@ -58,14 +58,16 @@ export function summarize(all) {
 /**
  * Like `measure`, for requests that each consume a token (refresh-token rotation): before the
  * warm-up and before every run, `obtain(n)` supplies a fresh pool sized from the rate seen so
- * far, and each token is sent exactly once (`build(item)` makes the request).
+ * far, and each token is sent exactly once (`build(item)` makes the request); the tokens a run
+ * did not reach go back through `giveBack`.
  */
-export async function measureConsuming({ url, build, obtain, guessPerSecond = 1000, connections = DEFAULTS.connections, durationSeconds = DEFAULTS.durationSeconds, runs = DEFAULTS.runs }) {
+export async function measureConsuming({ url, build, obtain, giveBack = () => undefined, guessPerSecond = 1000, connections = DEFAULTS.connections, durationSeconds = DEFAULTS.durationSeconds, runs = DEFAULTS.runs }) {
   let rate = guessPerSecond;
   const once = async (seconds) => {
     const pool = await obtain(Math.ceil(rate * seconds * 1.5) + 200);
     const requests = pooled(pool, build, { cycle: false });
     const r = await run({ url, requests, connections, pipelining: 1, duration: seconds });
+    giveBack(pool.slice(requests.used())); // built into no request: still unused
     rate = Math.max(rate, (r.requests.total - r.non2xx) / seconds);
     return {
       requestsPerSecond: Math.round(r.requests.average),

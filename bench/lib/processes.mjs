@@ -23,9 +23,9 @@ export async function freePort() {
   });
 }
 
-/** Spawns `node <script>` and resolves once it prints `readyMarker` (or `readyUrl` answers 200). */
-export async function startProcess(script, env, readyMarker, readyUrl) {
-  const child = spawn(process.execPath, [script], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Spawns `node [nodeArgs] <script>` and resolves once it prints `readyMarker` (or `readyUrl` answers 200). */
+export async function startProcess(script, env, readyMarker, readyUrl, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, script], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
@@ -102,7 +102,7 @@ export async function freshDatabase(kind) {
 }
 
 /** Starts Tessera (dist/main.js) on a database; request logs off so they do not dominate. */
-export async function startTessera(database, extraEnv = {}) {
+export async function startTessera(database, extraEnv = {}, nodeArgs = []) {
   const port = await freePort();
   const env = {
     PORT: String(port),
@@ -113,7 +113,7 @@ export async function startTessera(database, extraEnv = {}) {
     LOG_LEVEL: 'warn',
     ...extraEnv,
   };
-  const proc = await startProcess(join(root, 'dist/main.js'), env, '"event":"listening"', `${env.ISSUER}/readyz`);
+  const proc = await startProcess(join(root, 'dist/main.js'), env, '"event":"listening"', `${env.ISSUER}/readyz`, nodeArgs);
   return { ...proc, url: env.ISSUER, env };
 }
 

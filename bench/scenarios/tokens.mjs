@@ -45,7 +45,8 @@ export async function tokenScenarios(ctx, kind, record) {
     const pool = seeded.refreshPool.splice(0, n);
     if (pool.length === 0) throw new Error('the seeded refresh tokens are used up: lower BENCH_DURATION');
     return pool;
-  }, guessPerSecond: 300 });
+  },
+  giveBack: (unused) => seeded.refreshPool.unshift(...unused), guessPerSecond: 300 });
   record('token: refresh_token rotation', kind, 'token: refresh_token rotation', rotation);
   return { userAtIntrospection: userAt };
 }
