@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import argon2 from 'argon2';
 
 import { summarizeProfile } from './lib/cpuprofile.mjs';
-import { DEFAULTS, FORM, basic, form, measure, measureConsuming, pooled } from './lib/load.mjs';
+import { DEFAULTS, FORM, basic, consumingShape, form, measure, pooled } from './lib/load.mjs';
 import { loginFlood } from './lib/login.mjs';
 import { freshDatabase, startTessera } from './lib/processes.mjs';
 import { setUpTessera } from './scenarios/tessera-setup.mjs';
@@ -27,15 +27,14 @@ try {
   if (scenario === 'rotation') {
     const auth = basic(ctx.appClient.clientId, ctx.appClient.clientSecret);
     const own = ctx.seeded.refreshPool.filter((t) => t.clientId === ctx.appClient.clientId);
-    figures = await measureConsuming({
+    figures = await measure(consumingShape({
       url: server.url,
-      runs: 1,
       obtain: (n) => own.splice(0, n),
       build: ({ token }) => ({ method: 'POST', path: '/token', headers: { 'content-type': FORM, authorization: auth }, body: form({ grant_type: 'refresh_token', refresh_token: token }) }),
       guessPerSecond: 300,
-    });
+    }), { runs: 1 });
   } else if (scenario === 'userinfo') {
-    figures = await measure({ url: server.url, runs: 1, requests: pooled(ctx.seeded.accessPool, ({ token }) => ({ method: 'GET', path: '/me', headers: { authorization: `Bearer ${token}` } })) });
+    figures = await measure({ url: server.url, requests: pooled(ctx.seeded.accessPool, ({ token }) => ({ method: 'GET', path: '/me', headers: { authorization: `Bearer ${token}` } })) }, { runs: 1 });
   } else if (scenario === 'login') {
     figures = await loginFlood({ issuer: server.url, client: ctx.appClient, users: ctx.seeded.users, password: ctx.password, concurrency: 4, durationMs: seconds * 1000 });
   } else {

@@ -21,26 +21,59 @@ function run(opts) {
   });
 }
 
+const figures = (r) => ({
+  requestsPerSecond: Math.round(r.requests.average),
+  p50ms: r.latency.p50,
+  p99ms: r.latency.p99,
+  errors: r.errors + r.timeouts + r.non2xx,
+  total: r.requests.total,
+});
+
 /**
- * Measures one request shape: one warm-up, then `runs` measured runs; req/s, p50 and p99 are
- * each the median over the runs, errors their sum (every run is kept in `runs`).
+ * A request shape to load: `once(seconds)` makes one autocannon run and returns its figures.
  * `requests` (autocannon's) lets a `setupRequest` give each request its own token.
  */
-export async function measure({ url, method = 'POST', headers = {}, body, requests, connections = DEFAULTS.connections, durationSeconds = DEFAULTS.durationSeconds, runs = DEFAULTS.runs, warmup = true }) {
+export function shape({ url, method = 'POST', headers = {}, body, requests, connections = DEFAULTS.connections }) {
   const opts = { url, method, headers, body, requests, connections, pipelining: 1 };
-  if (warmup && DEFAULTS.warmupSeconds > 0) await run({ ...opts, duration: DEFAULTS.warmupSeconds });
-  const all = [];
+  return { once: async (seconds) => figures(await run({ ...opts, duration: seconds })) };
+}
+
+/**
+ * A shape whose requests each consume a token (refresh-token rotation): before every run,
+ * `obtain(n)` supplies a fresh pool sized from the rate seen so far; each token is sent exactly
+ * once (`build(item)` makes the request) and those a run did not reach go back via `giveBack`.
+ */
+export function consumingShape({ url, build, obtain, giveBack = () => undefined, guessPerSecond = 1000, connections = DEFAULTS.connections }) {
+  let rate = guessPerSecond;
+  return {
+    async once(seconds) {
+      const pool = await obtain(Math.ceil(rate * seconds * 1.5) + 200);
+      const requests = pooled(pool, build, { cycle: false });
+      const r = await run({ url, requests, connections, pipelining: 1, duration: seconds });
+      giveBack(pool.slice(requests.used())); // built into no request: still unused
+      rate = Math.max(rate, (r.requests.total - r.non2xx) / seconds);
+      return { ...figures(r), poolSize: pool.length };
+    },
+  };
+}
+
+/**
+ * Measures shapes interleaved: a warm-up of each, then `runs` rounds of one run per shape
+ * (A B A B A B), so a baseline and the scenario it is compared with see the same machine
+ * load even when other work comes and goes. Figures per shape: medians over its runs.
+ */
+export async function measureInterleaved(shapes, { runs = DEFAULTS.runs, durationSeconds = DEFAULTS.durationSeconds, warmup = true } = {}) {
+  if (warmup && DEFAULTS.warmupSeconds > 0) for (const s of shapes) await s.once(DEFAULTS.warmupSeconds);
+  const all = shapes.map(() => []);
   for (let i = 0; i < runs; i += 1) {
-    const r = await run({ ...opts, duration: durationSeconds });
-    all.push({
-      requestsPerSecond: Math.round(r.requests.average),
-      p50ms: r.latency.p50,
-      p99ms: r.latency.p99,
-      errors: r.errors + r.timeouts + r.non2xx,
-      total: r.requests.total,
-    });
+    for (const [j, s] of shapes.entries()) all[j].push(await s.once(durationSeconds));
   }
-  return summarize(all);
+  return all.map(summarize);
+}
+
+/** One shape: a warm-up, then `runs` measured runs; req/s, p50 and p99 are each the median. */
+export async function measure(opts, options) {
+  return (await measureInterleaved([opts.once ? opts : shape(opts)], options))[0];
 }
 
 /** Median figures of several runs of the same shape. */
@@ -53,35 +86,6 @@ export function summarize(all) {
     total: all.reduce((n, r) => n + r.total, 0),
     runs: all,
   };
-}
-
-/**
- * Like `measure`, for requests that each consume a token (refresh-token rotation): before the
- * warm-up and before every run, `obtain(n)` supplies a fresh pool sized from the rate seen so
- * far, and each token is sent exactly once (`build(item)` makes the request); the tokens a run
- * did not reach go back through `giveBack`.
- */
-export async function measureConsuming({ url, build, obtain, giveBack = () => undefined, guessPerSecond = 1000, connections = DEFAULTS.connections, durationSeconds = DEFAULTS.durationSeconds, runs = DEFAULTS.runs }) {
-  let rate = guessPerSecond;
-  const once = async (seconds) => {
-    const pool = await obtain(Math.ceil(rate * seconds * 1.5) + 200);
-    const requests = pooled(pool, build, { cycle: false });
-    const r = await run({ url, requests, connections, pipelining: 1, duration: seconds });
-    giveBack(pool.slice(requests.used())); // built into no request: still unused
-    rate = Math.max(rate, (r.requests.total - r.non2xx) / seconds);
-    return {
-      requestsPerSecond: Math.round(r.requests.average),
-      p50ms: r.latency.p50,
-      p99ms: r.latency.p99,
-      errors: r.errors + r.timeouts + r.non2xx,
-      total: r.requests.total,
-      poolSize: pool.length,
-    };
-  };
-  if (DEFAULTS.warmupSeconds > 0) await once(DEFAULTS.warmupSeconds);
-  const all = [];
-  for (let i = 0; i < runs; i += 1) all.push(await once(durationSeconds));
-  return summarize(all);
 }
 
 /**

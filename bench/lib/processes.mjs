@@ -52,9 +52,11 @@ export async function startProcess(script, env, readyMarker, readyUrl, nodeArgs 
       void poll();
     }
   });
+  let exited = null;
+  child.on('exit', (code, signal) => (exited = { code, signal }));
   return {
     pid: child.pid,
-    output: () => output,
+    output: () => `${output}${exited ? `\n[exited: code ${exited.code}, signal ${exited.signal}]` : ''}`,
     stop: () => new Promise((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.once('exit', () => resolve());
