@@ -103,7 +103,11 @@ export async function freshDatabase(kind) {
   };
 }
 
-/** Starts Tessera (dist/main.js) on a database; request logs off so they do not dominate. */
+/**
+ * Starts Tessera (dist/main.js) on a database; request logs off so they do not dominate.
+ * `exited()` says whether the process has ended; `restart()` starts it again with the same
+ * environment (same port and database), for when something outside the benchmark stopped it.
+ */
 export async function startTessera(database, extraEnv = {}, nodeArgs = []) {
   const port = await freePort();
   const env = {
@@ -115,8 +119,20 @@ export async function startTessera(database, extraEnv = {}, nodeArgs = []) {
     LOG_LEVEL: 'warn',
     ...extraEnv,
   };
-  const proc = await startProcess(join(root, 'dist/main.js'), env, '"event":"listening"', `${env.ISSUER}/readyz`, nodeArgs);
-  return { ...proc, url: env.ISSUER, env };
+  const start = () => startProcess(join(root, 'dist/main.js'), env, '"event":"listening"', `${env.ISSUER}/readyz`, nodeArgs);
+  let proc = await start();
+  return {
+    url: env.ISSUER,
+    env,
+    get pid() { return proc.pid; },
+    output: () => proc.output(),
+    exited: () => proc.output().includes('\n[exited: '),
+    stop: () => proc.stop(),
+    async restart() {
+      await proc.stop();
+      proc = await start();
+    },
+  };
 }
 
 /** Runs the tessera CLI with the server's environment; returns parsed JSON. */

@@ -38,6 +38,7 @@ export function printTables(results, extras) {
   for (const [database, s] of Object.entries(extras.seeding)) {
     console.log(`seeding (${database}): ${s.counts.users} users, ${s.counts.liveRows} live rows in ${s.seconds} s`);
   }
+  for (const r of extras.restarts) console.log(`restart (${r.database}): the server was stopped from outside during ${r.during}; measured again`);
   console.log(`total time: ${extras.totalSeconds} s`);
 }
 
