@@ -23,9 +23,9 @@ export async function freePort() {
   });
 }
 
-/** Spawns `node <script>` and resolves once it prints `readyMarker` (or `readyUrl` answers 200). */
-export async function startProcess(script, env, readyMarker, readyUrl) {
-  const child = spawn(process.execPath, [script], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Spawns `node [nodeArgs] <script>` and resolves once it prints `readyMarker` (or `readyUrl` answers 200). */
+export async function startProcess(script, env, readyMarker, readyUrl, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, script], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
@@ -52,9 +52,11 @@ export async function startProcess(script, env, readyMarker, readyUrl) {
       void poll();
     }
   });
+  let exited = null;
+  child.on('exit', (code, signal) => (exited = { code, signal }));
   return {
     pid: child.pid,
-    output: () => output,
+    output: () => `${output}${exited ? `\n[exited: code ${exited.code}, signal ${exited.signal}]` : ''}`,
     stop: () => new Promise((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.once('exit', () => resolve());
@@ -101,8 +103,12 @@ export async function freshDatabase(kind) {
   };
 }
 
-/** Starts Tessera (dist/main.js) on a database; request logs off so they do not dominate. */
-export async function startTessera(database, extraEnv = {}) {
+/**
+ * Starts Tessera (dist/main.js) on a database; request logs off so they do not dominate.
+ * `exited()` says whether the process has ended; `restart()` starts it again with the same
+ * environment (same port and database), for when something outside the benchmark stopped it.
+ */
+export async function startTessera(database, extraEnv = {}, nodeArgs = []) {
   const port = await freePort();
   const env = {
     PORT: String(port),
@@ -113,8 +119,20 @@ export async function startTessera(database, extraEnv = {}) {
     LOG_LEVEL: 'warn',
     ...extraEnv,
   };
-  const proc = await startProcess(join(root, 'dist/main.js'), env, '"event":"listening"', `${env.ISSUER}/readyz`);
-  return { ...proc, url: env.ISSUER, env };
+  const start = () => startProcess(join(root, 'dist/main.js'), env, '"event":"listening"', `${env.ISSUER}/readyz`, nodeArgs);
+  let proc = await start();
+  return {
+    url: env.ISSUER,
+    env,
+    get pid() { return proc.pid; },
+    output: () => proc.output(),
+    exited: () => proc.output().includes('\n[exited: '),
+    stop: () => proc.stop(),
+    async restart() {
+      await proc.stop();
+      proc = await start();
+    },
+  };
 }
 
 /** Runs the tessera CLI with the server's environment; returns parsed JSON. */

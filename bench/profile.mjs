@@ -1,0 +1,62 @@
+// `node bench/profile.mjs rotation|userinfo|login [sqlite|postgresql]` (after npm run build):
+// seeds a fresh database as `npm run bench` does, runs one scenario's load against Tessera
+// started with `node --cpu-prof`, and prints where the server's time went (bench/README.md).
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import argon2 from 'argon2';
+
+import { summarizeProfile } from './lib/cpuprofile.mjs';
+import { DEFAULTS, FORM, basic, consumingShape, form, measure, pooled } from './lib/load.mjs';
+import { loginFlood } from './lib/login.mjs';
+import { freshDatabase, startTessera } from './lib/processes.mjs';
+import { setUpTessera } from './scenarios/tessera-setup.mjs';
+
+const [scenario = 'rotation', kind = 'sqlite'] = process.argv.slice(2);
+const log = (...a) => console.error('[profile]', ...a);
+DEFAULTS.warmupSeconds = 0; // every request the server sees under load is counted below
+let requests;
+const dir = mkdtempSync(join(tmpdir(), 'tessera-prof-'));
+const database = await freshDatabase(kind);
+const server = await startTessera(database, {}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+try {
+  const ctx = await setUpTessera(server, kind, log);
+  const seconds = DEFAULTS.durationSeconds;
+  let figures;
+  if (scenario === 'rotation') {
+    const auth = basic(ctx.appClient.clientId, ctx.appClient.clientSecret);
+    const own = ctx.seeded.refreshPool.filter((t) => t.clientId === ctx.appClient.clientId);
+    figures = await measure(consumingShape({
+      url: server.url,
+      obtain: (n) => own.splice(0, n),
+      build: ({ token }) => ({ method: 'POST', path: '/token', headers: { 'content-type': FORM, authorization: auth }, body: form({ grant_type: 'refresh_token', refresh_token: token }) }),
+      guessPerSecond: 300,
+    }), { runs: 1 });
+  } else if (scenario === 'userinfo') {
+    figures = await measure({ url: server.url, requests: pooled(ctx.seeded.accessPool, ({ token }) => ({ method: 'GET', path: '/me', headers: { authorization: `Bearer ${token}` } })) }, { runs: 1 });
+  } else if (scenario === 'login') {
+    figures = await loginFlood({ issuer: server.url, client: ctx.appClient, users: ctx.seeded.users, password: ctx.password, concurrency: 4, durationMs: seconds * 1000 });
+  } else {
+    throw new Error(`unknown scenario ${scenario}`);
+  }
+  const { runs: _runs, firstError: _e, ...shown } = figures;
+  log(`${scenario} (${kind}): ${JSON.stringify(shown)}`);
+  requests = (figures.runs ?? []).reduce((n, r) => n + r.total, 0) || figures.total;
+  if (scenario === 'login') {
+    // argon2 runs on libuv's thread pool, outside the profile: time one verification here.
+    const hash = await argon2.hash(ctx.password, { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+    const t0 = performance.now();
+    for (let i = 0; i < 20; i += 1) await argon2.verify(hash, ctx.password);
+    log(`argon2id verify (m=19456 KiB, t=2, p=1, the server defaults): ${((performance.now() - t0) / 20).toFixed(1)} ms each, sequential, in this process`);
+  }
+} catch (err) {
+  log(`failed; server output:\n${server.output().slice(-3000)}`);
+  throw err;
+} finally {
+  await server.stop();
+  await database.drop();
+}
+const [file] = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+if (!file) throw new Error('no profile written');
+console.log(`profile ${join(dir, file)}\n${summarizeProfile(join(dir, file), { requests })}`);
