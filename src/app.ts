@@ -22,7 +22,7 @@ import { createApis, type Apis } from './clients/apis.js';
 import { createClientSecretHasher, type ClientSecretHasher } from './clients/client-secrets.js';
 import { createClients, type Clients } from './clients/clients.js';
 import type { Config } from './config.js';
-import { createDb, databaseKind, type Db } from './db/client.js';
+import { createDb, databaseKind, makeCommitsDurable, type Db } from './db/client.js';
 import { createFastReads, type FastReads } from './db/fast-reads.js';
 import { createSweeper, type Sweeper } from './db/sweeper.js';
 import { createErrorHandler } from './http/error-handler.js';
@@ -86,6 +86,7 @@ export interface App {
  */
 export async function createServices(config: Config, validateClient: (metadata: Record<string, unknown>) => Promise<void>, log?: Logger): Promise<Services> {
   const db = createDb(config.databaseUrl, config.database);
+  await makeCommitsDurable(db, config.databaseUrl);
   const reads = createFastReads(config.databaseUrl, databaseKind(config.databaseUrl), config.database);
   const [clientSecretKey] = await loadServerSecrets(db, 'client-secret');
   const passwords = createPasswordHasher(config.argon2);

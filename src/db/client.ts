@@ -60,6 +60,15 @@ export function createAdapterFactory(databaseUrl: string, pool: PoolOptions = DE
   return new PrismaBetterSqlite3({ url: file, timeout: pool.connectTimeoutSeconds * 1000 }, { timestampFormat: 'unixepoch-ms' });
 }
 
+/**
+ * SQLite: every commit of Prisma's connection is durable (synchronous=FULL; on a WAL database
+ * better-sqlite3 would otherwise use NORMAL, which can lose the last commits to a power failure).
+ * The setting is per connection, and Prisma's SQLite adapter keeps one.
+ */
+export async function makeCommitsDurable(db: Db, databaseUrl: string): Promise<void> {
+  if (databaseKind(databaseUrl) === 'sqlite') await db.$executeRawUnsafe('PRAGMA synchronous = FULL');
+}
+
 export function createDb(databaseUrl: string, pool: PoolOptions = DEFAULT_POOL): Db {
   const adapter = createAdapterFactory(databaseUrl, pool);
   if (databaseKind(databaseUrl) === 'postgresql') {

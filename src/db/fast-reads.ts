@@ -30,7 +30,7 @@ export function readBoolean(value: unknown): boolean {
 export interface FastReads {
   one(sql: string, params: readonly unknown[]): Promise<Record<string, unknown> | undefined>;
   /**
-   * One single-statement write (it commits on its own), for the token issuance path. Answers
+   * One single-statement write, committed before the promise settles, for the token paths. Answers
    * false when SQLite's write lock is held at that instant — by a Prisma transaction of this
    * process, which a synchronous wait would deadlock — and the caller then writes through
    * Prisma instead, which waits without blocking. Dates and booleans are converted per driver.
@@ -43,9 +43,9 @@ interface SqliteStatement {
   get(...params: unknown[]): unknown;
   run(...params: unknown[]): unknown;
 }
-interface SqliteDatabase {
+export interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
-  pragma(sql: string): unknown;
+  pragma(sql: string, options?: { simple?: boolean }): unknown;
   close(): void;
 }
 // better-sqlite3 ships no type declarations; this file is the only direct user.
@@ -59,12 +59,24 @@ export interface FastReadsOptions {
   readonly journal: 'wal' | 'keep';
 }
 
+/**
+ * A better-sqlite3 connection with every commit durable. better-sqlite3's SQLite defaults a
+ * connection to a WAL database to synchronous=NORMAL, where a commit can be lost to a power
+ * failure (not to a crash of the process); a revocation must not be, so FULL is set on every
+ * connection Tessera opens (Prisma's included: see `makeCommitsDurable` in client.ts).
+ */
+export function openSqlite(file: string, options: { timeout: number; fileMustExist: boolean }): SqliteDatabase {
+  const db = new Sqlite(file, options);
+  db.pragma('synchronous = FULL');
+  return db;
+}
+
 function sqliteReads(databaseUrl: string, pool: PoolOptions, options: FastReadsOptions): FastReads {
-  const db = new Sqlite(sqliteFilePath(databaseUrl), { timeout: pool.connectTimeoutSeconds * 1000, fileMustExist: options.journal === 'keep' });
+  const db = openSqlite(sqliteFilePath(databaseUrl), { timeout: pool.connectTimeoutSeconds * 1000, fileMustExist: options.journal === 'keep' });
   if (options.journal === 'wal') {
     // Write-ahead logging: one fsync per commit instead of several (every token issued is a
-    // commit), and readers never wait for the writer. Commits stay durable (synchronous=FULL).
-    // The setting belongs to the file, so Prisma's connection uses it too.
+    // commit), and readers never wait for the writer. The journal mode belongs to the file, so
+    // Prisma's connection uses it too; synchronous=FULL is set per connection (openSqlite).
     db.pragma('journal_mode = WAL');
   }
   // Writes use a connection of their own that never waits for the lock (busy timeout 0).
@@ -82,21 +94,58 @@ function sqliteReads(databaseUrl: string, pool: PoolOptions, options: FastReadsO
     return entry;
   }
   const sqliteValue = (v: unknown): unknown => (v instanceof Date ? v.getTime() : typeof v === 'boolean' ? Number(v) : v);
+  const isBusy = (err: unknown) => (err as { code?: string }).code?.startsWith('SQLITE_BUSY') === true;
+
+  /**
+   * Group commit: the writes asked for while the event loop handled one batch of I/O commit
+   * together, in one transaction and one fsync, and each caller's promise settles only after
+   * that commit. A statement that fails fails alone (SQLite keeps the transaction). When the
+   * write lock is taken, every write of the batch answers false (the callers use Prisma).
+   */
+  let pending: { sql: string; params: readonly unknown[]; resolve: (ok: boolean) => void; reject: (err: unknown) => void }[] = [];
+  function commitPending(): void {
+    const batch = pending;
+    pending = [];
+    writer ??= openSqlite(sqliteFilePath(databaseUrl), { timeout: 0, fileMustExist: true });
+    const control = (sql: string) => prepared(writer!, writes, sql).stmt.run();
+    try {
+      control('BEGIN IMMEDIATE');
+    } catch (err) {
+      for (const w of batch) (isBusy(err) ? w.resolve(false) : w.reject(err));
+      return;
+    }
+    const failed = new Map<number, unknown>();
+    batch.forEach((w, i) => {
+      try {
+        const entry = prepared(writer!, writes, w.sql);
+        entry.stmt.run(...entry.order.map((n) => sqliteValue(w.params[n])));
+      } catch (err) {
+        failed.set(i, err);
+      }
+    });
+    try {
+      control('COMMIT');
+    } catch (err) {
+      try {
+        control('ROLLBACK');
+      } catch {
+        // the transaction is already gone
+      }
+      for (const w of batch) (isBusy(err) ? w.resolve(false) : w.reject(err));
+      return;
+    }
+    batch.forEach((w, i) => (failed.has(i) ? w.reject(failed.get(i)) : w.resolve(true)));
+  }
   return {
     async one(sql, params) {
       const entry = prepared(db, statements, sql);
       return entry.stmt.get(...entry.order.map((i) => params[i])) as Record<string, unknown> | undefined;
     },
-    async write(sql, params) {
-      writer ??= new Sqlite(sqliteFilePath(databaseUrl), { timeout: 0, fileMustExist: true });
-      const entry = prepared(writer, writes, sql);
-      try {
-        entry.stmt.run(...entry.order.map((i) => sqliteValue(params[i])));
-        return true;
-      } catch (err) {
-        if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) return false;
-        throw err;
-      }
+    write(sql, params) {
+      return new Promise<boolean>((resolve, reject) => {
+        pending.push({ sql, params, resolve, reject });
+        if (pending.length === 1) setImmediate(commitPending);
+      });
     },
     async close() {
       db.close();

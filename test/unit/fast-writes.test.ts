@@ -4,8 +4,8 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createDb, databaseKind, type Db } from '../../src/db/client.js';
-import { createFastReads, type FastReads } from '../../src/db/fast-reads.js';
+import { createDb, databaseKind, makeCommitsDurable, sqliteFilePath, type Db } from '../../src/db/client.js';
+import { createFastReads, openSqlite, type FastReads } from '../../src/db/fast-reads.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { hashIdentifier } from '../../src/hash.js';
 import { createAdapterClass } from '../../src/oidc/adapter.js';
@@ -34,6 +34,25 @@ describe('token writes outside Prisma (issuance path)', () => {
     await db?.$disconnect();
     await drop?.();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('every commit is durable: synchronous=FULL on each connection (better-sqlite3 defaults WAL databases to NORMAL)', async () => {
+    await makeCommitsDurable(db, databaseUrl);
+    if (testDatabaseKind === 'postgresql') {
+      // PostgreSQL's own default: a commit returns after its WAL record is flushed.
+      const [row] = (await db.$queryRawUnsafe('SHOW synchronous_commit')) as { synchronous_commit: string }[];
+      expect(row!.synchronous_commit).toBe('on');
+      return;
+    }
+    const prisma = (await db.$queryRawUnsafe('PRAGMA synchronous')) as { synchronous: bigint | number }[];
+    expect(Number(prisma[0]!.synchronous)).toBe(2);
+    const own = openSqlite(sqliteFilePath(databaseUrl), { timeout: 0, fileMustExist: true });
+    try {
+      expect(own.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(own.pragma('synchronous', { simple: true })).toBe(2);
+    } finally {
+      own.close();
+    }
   });
 
   it('stores exactly what the Prisma path stores: same columns, same value types, and an upsert updates', async () => {
@@ -84,6 +103,16 @@ describe('token writes outside Prisma (issuance path)', () => {
     // An expired row reads as nothing, on this path as on Prisma's.
     await sessions.upsert('cookie-2', { jti: 'cookie-2', uid: 'uid-2', accountId: 'a1', exp }, -1);
     await expect(sessions.findByUid('uid-2')).resolves.toBeUndefined();
+  });
+
+  it('writes asked for together commit together; a failing one fails alone and the others land', async () => {
+    const insert = 'INSERT INTO "JwtAccessToken" ("id", "clientId", "expiresWithSession", "expiresAt", "createdAt") VALUES ($1, $2, $3, $4, $5)';
+    const row = (id: string) => [id, 'batch-client', false, new Date(Date.now() + 60_000), new Date()];
+    expect(await fast.write(insert, row('batch-dup'))).toBe(true);
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => fast.write(insert, row(i === 7 ? 'batch-dup' : `batch-${i}`))));
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect(results[7]!.status).toBe('rejected');
+    expect(await db.jwtAccessToken.count({ where: { clientId: 'batch-client' } })).toBe(20);
   });
 
   it('JWT access-token records written outside Prisma read back as Prisma writes them', async () => {
