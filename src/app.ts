@@ -33,7 +33,7 @@ import { securityHeaders } from './http/security-headers.js';
 import { underPath } from './http/under-path.js';
 import { createViews } from './http/views.js';
 import { createCsrf } from './interaction/csrf.js';
-import { createLogoutRevocation } from './interaction/logout-revocation.js';
+import { createLogoutRevocation, deferredGrantRevocation } from './interaction/logout-revocation.js';
 import { createInteractionRouter } from './interaction/routes.js';
 import type { Logger } from './log.js';
 import { createAdapterClass } from './oidc/adapter.js';
@@ -132,6 +132,7 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
       return ctx ? { userAgent: ctx.get('user-agent') || null, ip: ctx.ip || null } : undefined;
     },
     onIssued: () => services.stats.issued(),
+    deferGrantRevocation: (grantId) => deferredGrantRevocation(Provider.ctx as never, grantId),
   }, services.reads);
 
   const buildProvider = (jwks: JWK[]): Provider => {

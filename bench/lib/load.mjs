@@ -47,7 +47,8 @@ export function consumingShape({ url, build, obtain, giveBack = () => undefined,
   let rate = guessPerSecond;
   return {
     async once(seconds) {
-      const pool = await obtain(Math.ceil(rate * seconds * 1.5) + 200);
+      // Generous: a run that outpaces every earlier one must not run out (it would count as errors).
+      const pool = await obtain(Math.ceil(rate * seconds * 2.5) + 500);
       const requests = pooled(pool, build, { cycle: false });
       const r = await run({ url, requests, connections, pipelining: 1, duration: seconds });
       giveBack(pool.slice(requests.used())); // built into no request: still unused

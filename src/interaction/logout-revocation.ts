@@ -24,6 +24,19 @@ async function sessionSnapshot(db: Db, where: { id: string } | { uid: string }):
   return { uid: row.uid, accountId: row.accountId, grantIds };
 }
 
+const DEFERRED_GRANTS = 'tesseraDeferredGrantRevocations';
+
+/**
+ * For the adapter: inside a logout confirm whose grants Tessera revokes itself, takes over a
+ * grant oidc-provider is about to revoke (true) instead of letting it delete row by row.
+ */
+export function deferredGrantRevocation(ctx: { state?: Record<string, unknown> } | undefined, grantId: string): boolean {
+  const deferred = ctx?.state?.[DEFERRED_GRANTS];
+  if (!(deferred instanceof Set)) return false;
+  deferred.add(grantId);
+  return true;
+}
+
 /**
  * Makes `/logout` revoke for real. oidc-provider's confirm step (lib/actions/end_session.js)
  * revokes only grants without `offline_access` and cannot say "everywhere". This middleware
@@ -48,27 +61,47 @@ export function createLogoutRevocation(deps: {
     if (ctx.method !== 'POST' || ctx.path !== deps.confirmPath) return next();
     const cookie = ctx.cookies.get(deps.sessionCookieName, { signed: true });
     const before = cookie ? await sessionSnapshot(db, { id: hashIdentifier(cookie) }) : null;
-    await next();
+    // oidc-provider's confirm step revokes each grant it ends on its own, a handful of
+    // statements per grant. When Tessera revokes everything of the session anyway, those grants
+    // are handed over (the adapter defers them, see deferredGrantRevocations) and revoked with
+    // the rest, in one transaction.
+    const deferred = new Set<string>();
+    const revokeDeferred = async (reason: string) => {
+      if (deferred.size === 0 || !before?.accountId) return;
+      await revoker.revokeGrants([...deferred], { action: 'logout', actor: { type: 'user', id: before.accountId, ip: ctx.ip }, target: { type: 'user', id: before.accountId }, reason });
+    };
+    if (deps.revokeOfflineGrants && before?.accountId) (ctx.state as Record<string, unknown>)[DEFERRED_GRANTS] = deferred;
+    try {
+      await next();
+    } catch (err) {
+      await revokeDeferred('sign-out failed part way; the grants it had ended are revoked');
+      throw err;
+    } finally {
+      delete (ctx.state as Record<string, unknown>)[DEFERRED_GRANTS];
+    }
     // oidc-provider answers 303 only after a valid xsrf token and a completed logout.
-    if (!before?.accountId || ctx.status !== 303) return;
+    if (!before?.accountId || ctx.status !== 303) {
+      await revokeDeferred('sign-out did not complete; the grants it had ended are revoked');
+      return;
+    }
 
     const everywhere = ctx.query.everywhere === '1';
     const after = await sessionSnapshot(db, { uid: before.uid });
     const actor: Actor = { type: 'user', id: before.accountId, ip: ctx.ip };
     const target = { type: 'user', id: before.accountId };
-    // oidc-provider has already ended the session (and its grants without offline_access) by
-    // now, so the revocation's own counts are only what was left: say what the session held.
+    // oidc-provider has already ended the session by now, so the revocation's own session count
+    // is only what was left: say what the session held.
     const held = { sessionGrants: before.grantIds.size, clients: [...before.grantIds.keys()] };
     if (everywhere) {
       const summary = await revoker.revokeAccount(before.accountId, { action: 'logout', actor, target, reason: 'signed out everywhere', details: { scope: 'everywhere', session: before.uid, ...held } });
       log.info({ event: 'logout.everywhere', accountId: before.accountId, ...summary }, 'signed out everywhere');
     } else if (!after && deps.revokeOfflineGrants) {
-      const summary = await revoker.revokeSession(before.uid, [...before.grantIds.values()], { action: 'logout', actor, target, reason: 'signed out', details: { scope: 'session', session: before.uid, ...held } });
+      const summary = await revoker.revokeSession(before.uid, [...new Set([...before.grantIds.values(), ...deferred])], { action: 'logout', actor, target, reason: 'signed out', details: { scope: 'session', session: before.uid, ...held } });
       log.info({ event: 'logout.session', accountId: before.accountId, ...summary }, 'signed out');
     } else if (after && deps.revokeOfflineGrants) {
       // "Stay signed in": only the asking client was logged out; revoke what it lost.
       const lost = [...before.grantIds].filter(([clientId]) => !after.grantIds.has(clientId));
-      const summary = await revoker.revokeGrants(lost.map(([, grantId]) => grantId), {
+      const summary = await revoker.revokeGrants([...new Set([...lost.map(([, grantId]) => grantId), ...deferred])], {
         action: 'logout', actor, target, reason: 'signed out of one application', details: { scope: 'client', session: before.uid, clients: lost.map(([clientId]) => clientId) },
       });
       log.info({ event: 'logout.client', accountId: before.accountId, ...summary }, 'client signed out');

@@ -25,11 +25,16 @@ export interface AdapterHooks {
   requestInfo(): { userAgent: string | null; ip: string | null } | undefined;
   /** Called for every access, client credentials and refresh token saved (dashboard counts). */
   onIssued(): void;
+  /**
+   * True when the current request has handed the revocation of this grant to Tessera's own
+   * revoker (a logout confirm), so oidc-provider's row-by-row revocation is skipped.
+   */
+  deferGrantRevocation(grantId: string): boolean;
 }
 
 const ISSUED_MODELS = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken']);
 
-const NO_HOOKS: AdapterHooks = { requestInfo: () => undefined, onIssued: () => undefined };
+const NO_HOOKS: AdapterHooks = { requestInfo: () => undefined, onIssued: () => undefined, deferGrantRevocation: () => false };
 
 const ID_PLACEHOLDER = '{tessera:id}';
 
@@ -189,6 +194,7 @@ export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader, hoo
 
     async destroy(id: string): Promise<void> {
       const [table, key] = [this.#table(), hashIdentifier(id)];
+      if (this.#name === 'Grant' && hooks.deferGrantRevocation(id)) return;
       if (await fastWrite(`DELETE FROM "Oidc${this.#name}" WHERE id = $1`, [key])) return;
       await table.deleteMany({ where: { id: key } });
     }
@@ -196,6 +202,7 @@ export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader, hoo
     async revokeByGrantId(grantId: string): Promise<void> {
       // oidc-provider calls this for every token model of every grant a logout ends.
       const table = this.#table();
+      if (hooks.deferGrantRevocation(grantId)) return;
       if (await fastWrite(`DELETE FROM "Oidc${this.#name}" WHERE "grantId" = $1`, [grantId])) return;
       await table.deleteMany({ where: { grantId } });
     }

@@ -115,6 +115,24 @@ describe('token writes outside Prisma (issuance path)', () => {
     expect(await db.jwtAccessToken.count({ where: { clientId: 'batch-client' } })).toBe(20);
   });
 
+  it('a grant whose revocation the logout handed to Tessera is left for the revoker, row by row untouched', async () => {
+    const deferred: string[] = [];
+    const hooks = { requestInfo: () => undefined, onIssued: () => undefined, deferGrantRevocation: (id: string) => (deferred.push(id), id === 'handed-over') };
+    const Adapter = createAdapterClass(db, async () => undefined, hooks, fast);
+    const tokens = new Adapter('AccessToken');
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    await tokens.upsert('at-handed', { jti: 'at-handed', kind: 'AccessToken', clientId: 'c1', grantId: 'handed-over', exp }, 60);
+    await tokens.upsert('at-other', { jti: 'at-other', kind: 'AccessToken', clientId: 'c1', grantId: 'not-handed', exp }, 60);
+    await new Adapter('Grant').upsert('handed-over', { jti: 'handed-over', kind: 'Grant', clientId: 'c1', accountId: 'a1', exp }, 60);
+    await tokens.revokeByGrantId('handed-over');
+    await new Adapter('Grant').destroy('handed-over');
+    await tokens.revokeByGrantId('not-handed');
+    await expect(tokens.find('at-handed')).resolves.toMatchObject({ grantId: 'handed-over' });
+    await expect(new Adapter('Grant').find('handed-over')).resolves.toMatchObject({ clientId: 'c1' });
+    await expect(tokens.find('at-other')).resolves.toBeUndefined();
+    expect(deferred).toEqual(['handed-over', 'handed-over', 'not-handed']);
+  });
+
   it('JWT access-token records written outside Prisma read back as Prisma writes them', async () => {
     const record = createJwtRecorder(db, () => undefined, fast);
     const exp = Math.floor(Date.now() / 1000) + 300;
