@@ -90,7 +90,7 @@ export async function createServices(config: Config, validateClient: (metadata: 
   const reads = createFastReads(config.databaseUrl, databaseKind(config.databaseUrl), config.database);
   const [clientSecretKey] = await loadServerSecrets(db, 'client-secret');
   const passwords = createPasswordHasher(config.argon2);
-  const accounts = createAccounts(db, passwords);
+  const accounts = createAccounts(db, passwords, reads);
   const clientSecrets = createClientSecretHasher(clientSecretKey!);
   const clients = createClients(db, clientSecrets, validateClient, reads);
   const apis = createApis(db);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { Db } from '../db/client.js';
+import { readBoolean, readMillis, type FastReads } from '../db/fast-reads.js';
 import { conflict, invalidInput, notFound } from '../errors.js';
 import { MAX_PASSWORD_LENGTH, type PasswordHasher } from './passwords.js';
 
@@ -78,7 +79,29 @@ function toAccount(row: UserRow): Account {
   };
 }
 
-export function createAccounts(db: Db, passwords: PasswordHasher): Accounts {
+const BY_ID_SQL = 'SELECT id, email, "passwordHash", disabled, roles, "createdAt", "updatedAt", "lastLoginAt", "lastLogoutAt" FROM "User" WHERE id = $1';
+
+/** A User row read through a prepared statement, with driver values as Prisma returns them. */
+function userRow(raw: Record<string, unknown>): UserRow {
+  const date = (v: unknown) => {
+    const ms = readMillis(v);
+    return ms === null ? null : new Date(ms);
+  };
+  return {
+    id: String(raw.id),
+    email: String(raw.email),
+    passwordHash: String(raw.passwordHash),
+    disabled: readBoolean(raw.disabled),
+    roles: String(raw.roles),
+    createdAt: date(raw.createdAt)!,
+    updatedAt: date(raw.updatedAt)!,
+    lastLoginAt: date(raw.lastLoginAt),
+    lastLogoutAt: date(raw.lastLogoutAt),
+  };
+}
+
+/** `reads`: the account lookup by id (every userinfo, refresh and ID token) skips the ORM. */
+export function createAccounts(db: Db, passwords: PasswordHasher, reads?: FastReads): Accounts {
   async function mustFind(id: string): Promise<UserRow> {
     const row = await db.user.findUnique({ where: { id } });
     if (!row) throw notFound('user');
@@ -120,6 +143,10 @@ export function createAccounts(db: Db, passwords: PasswordHasher): Accounts {
     },
 
     async findById(id) {
+      if (reads) {
+        const raw = await reads.one(BY_ID_SQL, [id]);
+        return raw ? toAccount(userRow(raw)) : null;
+      }
       const row = await db.user.findUnique({ where: { id } });
       return row ? toAccount(row) : null;
     },

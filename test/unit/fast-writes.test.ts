@@ -8,6 +8,8 @@ import { createDb, databaseKind, makeCommitsDurable, sqliteFilePath, type Db } f
 import { createFastReads, openSqlite, type FastReads } from '../../src/db/fast-reads.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { hashIdentifier } from '../../src/hash.js';
+import { createAccounts } from '../../src/accounts/accounts.js';
+import { createPasswordHasher } from '../../src/accounts/passwords.js';
 import { createAdapterClass } from '../../src/oidc/adapter.js';
 import { createJwtRecorder } from '../../src/oidc/jwt-access-tokens.js';
 import { createPostgresDatabase, testDatabaseKind } from '../support/database.js';
@@ -131,6 +133,20 @@ describe('token writes outside Prisma (issuance path)', () => {
     await expect(new Adapter('Grant').find('handed-over')).resolves.toMatchObject({ clientId: 'c1' });
     await expect(tokens.find('at-other')).resolves.toBeUndefined();
     expect(deferred).toEqual(['handed-over', 'handed-over', 'not-handed']);
+  });
+
+  it('an account read by id through a prepared statement equals the one Prisma reads', async () => {
+    const passwords = createPasswordHasher({ memoryKib: 8192, timeCost: 1, parallelism: 1, concurrency: 1 });
+    const viaPrisma = createAccounts(db, passwords);
+    const viaFast = createAccounts(db, passwords, fast);
+    const created = await viaPrisma.create({ email: 'fast-read@example.com', password: 'fast read password', roles: ['admin'] });
+    await viaPrisma.recordLogin(created.id);
+    await viaPrisma.setDisabled(created.id, true);
+    const [a, b] = [await viaFast.findById(created.id), await viaPrisma.findById(created.id)];
+    expect(a).toEqual(b);
+    expect(a).toMatchObject({ email: 'fast-read@example.com', disabled: true, roles: ['admin'] });
+    expect(a!.lastLoginAt).toBeInstanceOf(Date);
+    await expect(viaFast.findById('nobody')).resolves.toBeNull();
   });
 
   it('JWT access-token records written outside Prisma read back as Prisma writes them', async () => {
