@@ -47,6 +47,10 @@ describe('admin API with the console session (cookie + X-CSRF-Token)', () => {
     const wrong = await call('POST', '/users', { body: input, csrf: 'not-the-token' });
     expect(wrong.status).toBe(403);
     expect((await call('GET', '/users?q=made-by-console')).body.total).toBe(0);
+    // Refused, and audited under the admin's name (the session was valid, the header missing).
+    const refusals = await call('GET', `/audit?action=admin.denied&actor=${adminId}`);
+    expect(refusals.body.items).toHaveLength(2);
+    expect((refusals.body.items as Json[])[0]).toMatchObject({ outcome: 'failure', actor: { type: 'admin', id: adminId }, details: { method: 'POST' } });
 
     const made = await call('POST', '/users', { body: input, csrf });
     expect(made.status).toBe(201);

@@ -86,6 +86,9 @@ describe('admin API: authorization, audit log, figures', { timeout: 60_000 }, ()
       }
       const denied = await admin.audit({ action: 'admin.denied', outcome: 'failure' });
       expect(denied[0]!.reason).toMatch(/must be issued for .*\/admin\/api with scope "admin"/);
+      // The caller did authenticate, so the refusal names it (by its own id, the actor filter finds it).
+      expect(denied[0]!.actor).toMatchObject({ type: 'client', id: f.rs.clientId });
+      expect(await admin.audit({ action: 'admin.denied', actor: f.rs.clientId })).toHaveLength(2);
     });
 
     it('a revoked admin token (RFC 7009) answers 401 at the very next request; the revocation is audited with the client as actor', async () => {

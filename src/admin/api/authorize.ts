@@ -17,6 +17,13 @@ function unauthorized(message: string, error = 'invalid_token'): AppError {
   return new AppError(401, error, message);
 }
 
+/** A refusal of a caller who did authenticate: the audit entry names them. */
+export class ForbiddenCaller extends AppError {
+  constructor(readonly actor: Actor, code: string, message: string) {
+    super(403, code, message);
+  }
+}
+
 /**
  * Who is calling the admin API. Either a bearer access token issued by this server for the
  * admin API audience with the `admin` scope (introspected in process, so a revoked token fails
@@ -40,13 +47,16 @@ export function createAdminAuthorizer(deps: {
       if (!status.active || status.kind === 'refresh_token') throw unauthorized('the access token is not active');
       const audiences = Array.isArray(status.aud) ? status.aud : status.aud ? [status.aud] : [];
       const scopes = (status.scope ?? '').split(' ');
+      const caller: Actor = status.sub && status.kind !== 'client_credentials'
+        ? { type: 'user', id: status.sub, ip: ctx.ip }
+        : { type: 'client', id: status.client_id, ip: ctx.ip };
       if (!audiences.includes(audience) || !scopes.includes(ADMIN_SCOPE)) {
-        throw new AppError(403, 'insufficient_scope', `the access token must be issued for ${audience} with scope "${ADMIN_SCOPE}"`);
+        throw new ForbiddenCaller(caller, 'insufficient_scope', `the access token must be issued for ${audience} with scope "${ADMIN_SCOPE}"`);
       }
       if (status.kind === 'client_credentials') return { type: 'client', id: status.client_id, ip: ctx.ip };
       const account = status.sub ? await deps.accounts.findById(status.sub) : null;
       if (!account || account.disabled || !account.roles.includes(ADMIN_ROLE)) {
-        throw new AppError(403, 'forbidden', 'the user of this token is not an admin');
+        throw new ForbiddenCaller(caller, 'forbidden', 'the user of this token is not an admin');
       }
       return { type: 'admin', id: account.id, label: account.email, ip: ctx.ip };
     }
@@ -55,7 +65,7 @@ export function createAdminAuthorizer(deps: {
     const account = await deps.consoleSessions.resolve(cookie);
     if (!account) throw unauthorized('the console session has ended; sign in again', 'unauthorized');
     if (!SAFE.has(ctx.method) && !deps.csrfValid(ctx, ctx.get(CSRF_HEADER))) {
-      throw new AppError(403, 'forbidden', `changes with a console session need the ${CSRF_HEADER} header`);
+      throw new ForbiddenCaller({ type: 'admin', id: account.id, label: account.email, ip: ctx.ip }, 'forbidden', `changes with a console session need the ${CSRF_HEADER} header`);
     }
     return { type: 'admin', id: account.id, label: account.email, ip: ctx.ip };
   };
