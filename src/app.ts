@@ -27,6 +27,7 @@ import { createFastReads, type FastReads } from './db/fast-reads.js';
 import { createSweeper, type Sweeper } from './db/sweeper.js';
 import { createErrorHandler } from './http/error-handler.js';
 import { createHealthRouter } from './http/health.js';
+import { createInFlight } from './http/in-flight.js';
 import { createPagesRouter, notFound } from './http/pages.js';
 import { requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -184,6 +185,8 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
 
   const koa = new Koa({ proxy: config.trustProxy, keys: cookieKeys });
   koa.silent = true; // errors are logged by the error handler, without request data
+  const inFlight = createInFlight();
+  koa.use(inFlight.middleware);
   koa.use(requestLog(log));
   koa.use(createErrorHandler({ log, views }));
   koa.use(securityHeaders());
@@ -252,6 +255,8 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
       if (config.admin.internalUrl === null) internalUrl = `http://${listenHost}:${port}`;
     },
     async close() {
+      // Requests whose client already hung up may still be at work: let them finish first.
+      if (!(await inFlight.drained(10_000))) log.warn({ event: 'shutdown.requests_abandoned', count: inFlight.count() }, 'requests still running at shutdown');
       host?.stop();
       await sweeper.stop();
       await services.stats.stop();
