@@ -11,6 +11,7 @@ import { createAdminApiRouter } from './admin/api/router.js';
 import { adminRoutes } from './admin/api/routes.js';
 import { CONSOLE_CLIENT_ID, createApiAdmin, createClientAdmin, type ApiAdmin, type ClientAdmin } from './admin/clients.js';
 import { createConsoleOidcClient, registerConsoleClient } from './admin/console/oidc-client.js';
+import { CSRF_SCOPE as CONSOLE_CSRF_SCOPE } from './admin/console/page-kit.js';
 import { createConsoleRouter } from './admin/console/routes.js';
 import { createConsoleSessions } from './admin/console/sessions.js';
 import { createDashboard, type Dashboard } from './admin/dashboard.js';
@@ -127,7 +128,7 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   const views = createViews(viewsDir);
   const cookieKeys = await loadServerSecrets(db, 'cookie', config.cookieKeys);
   const [csrfKey] = await loadServerSecrets(db, 'csrf');
-  const adapter = createAdapterClass(db, createClientLoader(services.reads, services.clientSecrets), {
+  const adapter = createAdapterClass(db, createClientLoader(services.clients, services.clientSecrets), {
     requestInfo: () => {
       const ctx = Provider.ctx as unknown as { ip: string; get(name: string): string } | undefined;
       return ctx ? { userAgent: ctx.get('user-agent') || null, ip: ctx.ip || null } : undefined;
@@ -195,7 +196,8 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   koa.use(createPagesRouter({ views, assetsDir, issuer: config.issuer }).routes());
   koa.use(protocol.routes());
   koa.use(protocol.allowedMethods());
-  const csrf = createCsrf(csrfKey!, { secureCookies: config.issuer.startsWith('https:') });
+  const secureCookies = config.issuer.startsWith('https:');
+  const csrf = createCsrf(csrfKey!, { secureCookies });
   koa.use(underPath('/interaction', createInteractionRouter({ provider, accounts, views, csrf, log, audit, firstPartyClients: new Set([CONSOLE_CLIENT_ID]) }).routes()));
 
   // ---- admin API and console ----
@@ -203,7 +205,8 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   await bootstrapAdmin({ accounts, audit, log, bootstrap: config.admin.bootstrap });
   const consoleSessions = createConsoleSessions({ db, accounts, idleSeconds: config.admin.consoleSessionSeconds });
   const listenHost = ['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
-  let internalUrl = config.admin.internalUrl ?? `http://${listenHost}:${config.port}`;
+  const localUrl = (port: number) => config.admin.internalUrl ?? `http://${listenHost}:${port}`;
+  let internalUrl = localUrl(config.port);
   const consoleOidc = createConsoleOidcClient({ issuer: config.issuer, secret: consoleSecret, signingAlg: config.signingAlg, internalUrl: () => internalUrl });
   const routes = adminRoutes({ users: services.userAdmin, clients: services.clientAdmin, apis: services.apiAdmin, audit, dashboard: services.dashboard });
   koa.use(underPath('/admin/api', createAdminApiRouter({
@@ -217,7 +220,8 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
       inspector,
       accounts,
       consoleSessions,
-      csrfValid: (ctx, presented) => csrf.verify(ctx, 'admin', presented),
+      // The console's own CSRF token: the API accepts the console session with it.
+      csrfValid: (ctx, presented) => csrf.verify(ctx, CONSOLE_CSRF_SCOPE, presented),
     }),
   }).routes()));
   koa.use(underPath('/admin', createConsoleRouter({
@@ -227,7 +231,7 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
     consoleSessions,
     oidc: consoleOidc,
     inspector,
-    secureCookies: config.issuer.startsWith('https:'),
+    secureCookies,
     log,
   }).routes()));
 
@@ -252,7 +256,7 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
     inspector,
     sweeper,
     listening(port) {
-      if (config.admin.internalUrl === null) internalUrl = `http://${listenHost}:${port}`;
+      internalUrl = localUrl(port);
     },
     async close() {
       // Requests whose client already hung up may still be at work: let them finish first.

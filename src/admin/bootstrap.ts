@@ -1,7 +1,7 @@
 import type { Account, Accounts } from '../accounts/accounts.js';
 import type { Actor, Audit } from '../audit/audit.js';
 import type { Logger } from '../log.js';
-import { ADMIN_ROLE } from './users.js';
+import { ADMIN_ROLE, isEnabledAdmin } from './users.js';
 
 /**
  * Makes `email` an admin: creates the user with `password` when there is none, or adds the
@@ -24,7 +24,7 @@ export async function ensureAdmin(deps: { accounts: Accounts; audit: Audit }, in
 /** At start: with ADMIN_BOOTSTRAP_EMAIL/PASSWORD set and no enabled admin yet, create the first one. */
 export async function bootstrapAdmin(deps: { accounts: Accounts; audit: Audit; log: Logger; bootstrap: { email: string; password: string } | null }): Promise<void> {
   if (!deps.bootstrap) return;
-  const admins = (await deps.accounts.list({ limit: 100_000 })).filter((a) => !a.disabled && a.roles.includes(ADMIN_ROLE));
+  const admins = (await deps.accounts.list({ limit: 100_000 })).filter(isEnabledAdmin);
   if (admins.length > 0) return;
   const { user, created } = await ensureAdmin(deps, deps.bootstrap, { type: 'system', label: 'ADMIN_BOOTSTRAP_EMAIL' });
   deps.log.info({ event: 'admin.bootstrap', userId: user.id, created }, 'first admin set up from ADMIN_BOOTSTRAP_EMAIL');

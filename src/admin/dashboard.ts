@@ -1,5 +1,6 @@
 import type { MinuteCounts, TokenStats } from '../audit/token-stats.js';
 import type { Db } from '../db/client.js';
+import { unexpired } from '../oidc/model-tables.js';
 
 export interface DashboardFigures {
   readonly at: Date;
@@ -23,7 +24,7 @@ export function createDashboard(deps: { db: Db; stats: TokenStats }): Dashboard 
   return {
     async figures() {
       const now = new Date();
-      const alive = { OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] };
+      const alive = unexpired(now);
       const hourAgo = new Date(now.getTime() - 3_600_000);
       const [activeSessions, signedIn, users, disabledUsers, clients, activeGrants, succeeded, failed, tokensPerMinute] = await Promise.all([
         db.oidcSession.count({ where: alive }),

@@ -4,9 +4,15 @@ import type { Clients } from '../clients/clients.js';
 import type { Db } from '../db/client.js';
 import { conflict, invalidInput, notFound } from '../errors.js';
 import { hashIdentifier } from '../hash.js';
+import { unexpired } from '../oidc/model-tables.js';
 import type { RevocationSummary, Revoker } from '../revocation/revoker.js';
 
 export const ADMIN_ROLE = 'admin';
+
+/** May this account use the admin console and API: enabled, with the admin role. */
+export function isEnabledAdmin<T extends { disabled: boolean; roles: readonly string[] }>(account: T | null | undefined): account is T {
+  return !!account && !account.disabled && account.roles.includes(ADMIN_ROLE);
+}
 
 export interface SessionView {
   readonly id: string;
@@ -102,8 +108,8 @@ export function createUserAdmin(deps: { db: Db; accounts: Accounts; clients: Cli
    */
   async function keepAnAdmin(user: Account, next: { disabled: boolean; roles: readonly string[]; deleted?: boolean }, actor: Actor): Promise<void> {
     if (actor.type === 'system') return;
-    const wasAdmin = !user.disabled && user.roles.includes(ADMIN_ROLE);
-    const staysAdmin = !next.deleted && !next.disabled && next.roles.includes(ADMIN_ROLE);
+    const wasAdmin = isEnabledAdmin(user);
+    const staysAdmin = !next.deleted && isEnabledAdmin(next);
     if (!wasAdmin || staysAdmin) return;
     const admins = (await db.user.findMany({ where: { disabled: false }, select: { id: true, roles: true } }))
       .filter((u) => (JSON.parse(u.roles) as string[]).includes(ADMIN_ROLE));
@@ -147,7 +153,7 @@ export function createUserAdmin(deps: { db: Db; accounts: Accounts; clients: Cli
     async get(id) {
       const user = await mustFind(id);
       const now = new Date();
-      const alive = { accountId: id, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] };
+      const alive = { accountId: id, ...unexpired(now) };
       const [sessions, grants] = await Promise.all([db.oidcSession.count({ where: alive }), db.oidcGrant.count({ where: alive })]);
       return { ...user, sessions, grants };
     },
@@ -197,7 +203,7 @@ export function createUserAdmin(deps: { db: Db; accounts: Accounts; clients: Cli
       await mustFind(id);
       const now = new Date();
       const rows = await db.oidcSession.findMany({
-        where: { accountId: id, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
+        where: { accountId: id, ...unexpired(now) },
         orderBy: [{ lastActiveAt: 'desc' }, { createdAt: 'desc' }],
         take: 500,
       });
@@ -228,17 +234,17 @@ export function createUserAdmin(deps: { db: Db; accounts: Accounts; clients: Cli
       await mustFind(id);
       const now = new Date();
       const rows = await db.oidcGrant.findMany({
-        where: { accountId: id, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
+        where: { accountId: id, ...unexpired(now) },
         orderBy: { createdAt: 'desc' },
         take: 500,
       });
       const grantIds = rows.map((r) => r.grantId!).filter(Boolean);
-      const unexpired = { grantId: { in: grantIds }, consumedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] };
+      const usable = { grantId: { in: grantIds }, consumedAt: null, ...unexpired(now) };
       const [opaque, refresh, jwts, sessions] = await Promise.all([
-        db.oidcAccessToken.findMany({ where: unexpired, select: { grantId: true } }),
-        db.oidcRefreshToken.findMany({ where: unexpired, select: { grantId: true } }),
+        db.oidcAccessToken.findMany({ where: usable, select: { grantId: true } }),
+        db.oidcRefreshToken.findMany({ where: usable, select: { grantId: true } }),
         db.jwtAccessToken.findMany({ where: { grantId: { in: grantIds }, revokedAt: null, expiresAt: { gt: now } }, select: { grantId: true } }),
-        db.oidcSession.findMany({ where: { accountId: id, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] }, select: { uid: true, payload: true } }),
+        db.oidcSession.findMany({ where: { accountId: id, ...unexpired(now) }, select: { uid: true, payload: true } }),
       ]);
       const outstanding = new Map<string, number>();
       for (const t of [...opaque, ...refresh, ...jwts]) if (t.grantId) outstanding.set(t.grantId, (outstanding.get(t.grantId) ?? 0) + 1);

@@ -54,6 +54,11 @@ export const GRANT_BOUND_MODELS: readonly ModelName[] = [
   'Grant',
 ];
 
+/** Prisma `where` for rows not expired at `now` (rows without an expiry never expire). */
+export function unexpired(now: Date): { OR: [{ expiresAt: null }, { expiresAt: { gt: Date } }] } {
+  return { OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] };
+}
+
 export function isModelName(name: string): name is ModelName {
   return (MODEL_NAMES as readonly string[]).includes(name);
 }

@@ -5,7 +5,7 @@ import type { Accounts } from '../../accounts/accounts.js';
 import { AppError } from '../../errors.js';
 import type { TokenInspector } from '../../revocation/token-status.js';
 import { CONSOLE_COOKIE, type ConsoleSessions } from '../console/sessions.js';
-import { ADMIN_ROLE } from '../users.js';
+import { isEnabledAdmin } from '../users.js';
 
 export const ADMIN_SCOPE = 'admin';
 export const adminAudience = (issuer: string): string => `${issuer}/admin/api`;
@@ -55,7 +55,7 @@ export function createAdminAuthorizer(deps: {
       }
       if (status.kind === 'client_credentials') return { type: 'client', id: status.client_id, ip: ctx.ip };
       const account = status.sub ? await deps.accounts.findById(status.sub) : null;
-      if (!account || account.disabled || !account.roles.includes(ADMIN_ROLE)) {
+      if (!isEnabledAdmin(account)) {
         throw new ForbiddenCaller(caller, 'forbidden', 'the user of this token is not an admin');
       }
       return { type: 'admin', id: account.id, label: account.email, ip: ctx.ip };

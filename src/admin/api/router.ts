@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { Actor, Audit } from '../../audit/audit.js';
 import { AppError, invalidInput } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { ForbiddenCaller } from './authorize.js';
+import { ADMIN_SCOPE, ForbiddenCaller } from './authorize.js';
 import { openApiDocument } from './openapi.js';
 import type { AdminRoute } from './routes.js';
 
@@ -68,7 +68,7 @@ export function createAdminApiRouter(deps: {
         if (err instanceof AppError) {
           // RFC 6750 §3: no error code when no credentials came at all; insufficient_scope on 403.
           if (err.status === 401) ctx.set('WWW-Authenticate', `Bearer realm="tessera-admin"${err.code === 'unauthorized' ? '' : `, error="${err.code === 'invalid_token' ? 'invalid_token' : 'invalid_request'}"`}`);
-          if (err.code === 'insufficient_scope') ctx.set('WWW-Authenticate', 'Bearer realm="tessera-admin", error="insufficient_scope", scope="admin"');
+          if (err.code === 'insufficient_scope') ctx.set('WWW-Authenticate', `Bearer realm="tessera-admin", error="insufficient_scope", scope="${ADMIN_SCOPE}"`);
           // A caller who authenticated but may not do this is named; others are anonymous.
           const actor = err instanceof ForbiddenCaller ? err.actor : { type: 'anonymous' as const, ip: ctx.ip };
           await deps.audit.record({ action: 'admin.denied', outcome: 'failure', actor, reason: err.message, details: { method: ctx.method, path: ctx.path } });
@@ -89,7 +89,7 @@ export function createAdminApiRouter(deps: {
       }
       const input = {
         params: parse(route.params, ctx.params, 'path') as Record<string, string> ?? {},
-        query: parse(route.query ?? (undefined as never), { ...ctx.query }, 'query') as Record<string, unknown> ?? {},
+        query: parse(route.query, { ...ctx.query }, 'query') as Record<string, unknown> ?? {},
         body: parse(route.body, ctx.request.body, 'body'),
         actor,
       };

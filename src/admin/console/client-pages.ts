@@ -1,8 +1,7 @@
 import type Router from '@koa/router';
-import type { Context } from 'koa';
 
 import type { Services } from '../../app.js';
-import { AppError, invalidInput } from '../../errors.js';
+import { invalidInput } from '../../errors.js';
 import { CONSOLE_CLIENT_ID } from '../clients.js';
 import { actorOf, done, formBody, noticeOf, type PageContext, type PageKit } from './page-kit.js';
 
@@ -22,16 +21,6 @@ export function registerClientPages(router: Router, deps: { services: Services; 
   const clientPath = (id: string) => `/admin/clients/${encodeURIComponent(id)}`;
   const apiPath = (id: string) => `/admin/apis/${encodeURIComponent(id)}`;
 
-  /** Re-renders a form with the error that names the field, keeping what was typed. */
-  async function formAttempt(ctx: Context, view: string, data: Record<string, unknown>, action: () => Promise<void>): Promise<void> {
-    try {
-      await action();
-    } catch (err) {
-      if (!(err instanceof AppError) || err.status >= 500) throw err;
-      kit.render(ctx, view, { ...data, error: err.message, errorField: err.field }, err.status);
-    }
-  }
-
   // ---- clients ----
   router.get('/clients', async (ctx) => {
     kit.render(ctx, 'clients', { title: 'Clients', nav: 'clients', clients: await clients.list(), consoleClientId: CONSOLE_CLIENT_ID, notice: noticeOf(ctx) });
@@ -42,7 +31,7 @@ export function registerClientPages(router: Router, deps: { services: Services; 
 
   router.post('/clients', async (ctx) => {
     const body = formBody(ctx);
-    await formAttempt(ctx, 'client-new', { title: 'New client', nav: 'clients', metadata: body.metadata ?? '' }, async () => {
+    await kit.formAttempt(ctx, 'client-new', { title: 'New client', nav: 'clients', metadata: body.metadata ?? '' }, async () => {
       const { client, clientSecret } = await clients.create(parseJson(body.metadata, 'metadata'), actorOf(ctx));
       kit.render(ctx, 'client-secret', { title: 'Client created', nav: 'clients', client, clientSecret, created: true }, 201);
     });
@@ -60,7 +49,7 @@ export function registerClientPages(router: Router, deps: { services: Services; 
     const body = formBody(ctx);
     await kit.attempt(ctx, '/admin/clients', async () => {
       const client = await clients.get(ctx.params.id!);
-      await formAttempt(ctx, 'client', { title: client.client_id, nav: 'clients', client, metadata: body.metadata ?? '' }, async () => {
+      await kit.formAttempt(ctx, 'client', { title: client.client_id, nav: 'clients', client, metadata: body.metadata ?? '' }, async () => {
         const updated = await clients.update(client.client_id, parseJson(body.metadata, 'metadata'), actorOf(ctx));
         if (updated.clientSecret) {
           kit.render(ctx, 'client-secret', { title: 'Client saved', nav: 'clients', client: updated.client, clientSecret: updated.clientSecret });
@@ -71,21 +60,21 @@ export function registerClientPages(router: Router, deps: { services: Services; 
     });
   });
 
-  router.post('/clients/:id/secret', async (ctx) => {
-    const back = clientPath(ctx.params.id!);
-    await kit.attempt(ctx, back, async () => {
-      const question = { heading: 'Issue a new secret?', message: 'The current secret stops working at once; the application needs the new one.', button: 'Issue new secret', back };
-      if (!kit.confirmed(ctx, { ...question, subject: await clientName(ctx as PageContext) })) return;
-      const clientSecret = await clients.rotateSecret(ctx.params.id!, actorOf(ctx));
-      kit.render(ctx, 'client-secret', { title: 'New secret', nav: 'clients', client: await clients.get(ctx.params.id!), clientSecret });
-    });
-  });
-
   const clientBack = (ctx: PageContext) => clientPath(ctx.params.id!);
   const clientName = async (ctx: PageContext) => {
     const client = await clients.get(ctx.params.id!);
     return `${String(client.metadata.client_name ?? client.client_id)} (client_id ${client.client_id})`;
   };
+
+  router.post('/clients/:id/secret', async (ctx) => {
+    const back = clientBack(ctx);
+    await kit.attempt(ctx, back, async () => {
+      const question = { heading: 'Issue a new secret?', message: 'The current secret stops working at once; the application needs the new one.', button: 'Issue new secret', back };
+      if (!kit.confirmed(ctx, { ...question, subject: await clientName(ctx) })) return;
+      const clientSecret = await clients.rotateSecret(ctx.params.id!, actorOf(ctx));
+      kit.render(ctx, 'client-secret', { title: 'New secret', nav: 'clients', client: await clients.get(ctx.params.id!), clientSecret });
+    });
+  });
 
   router.post('/clients/:id/disable', kit.action({
     back: clientBack,
@@ -125,7 +114,7 @@ export function registerClientPages(router: Router, deps: { services: Services; 
   router.post('/apis', async (ctx) => {
     const body = formBody(ctx);
     const typed = { identifier: body.identifier, name: body.name, scopes: (body.scopes ?? '').split(/[\s,]+/).filter(Boolean), accessTokenFormat: body.accessTokenFormat, accessTokenTTL: body.accessTokenTTL };
-    await formAttempt(ctx, 'api', { title: 'New API', nav: 'apis', api: typed, isNew: true }, async () => {
+    await kit.formAttempt(ctx, 'api', { title: 'New API', nav: 'apis', api: typed, isNew: true }, async () => {
       const api = await apis.create({ identifier: body.identifier, ...apiForm(body) }, actorOf(ctx));
       done(ctx, apiPath(api.identifier), 'api-saved');
     });
@@ -141,7 +130,7 @@ export function registerClientPages(router: Router, deps: { services: Services; 
     const body = formBody(ctx);
     await kit.attempt(ctx, '/admin/apis', async () => {
       const api = await apis.get(ctx.params.id!);
-      await formAttempt(ctx, 'api', { title: api.identifier, nav: 'apis', api: { ...api, ...body, scopes: apiForm(body).scopes }, isNew: false }, async () => {
+      await kit.formAttempt(ctx, 'api', { title: api.identifier, nav: 'apis', api: { ...api, ...body, scopes: apiForm(body).scopes }, isNew: false }, async () => {
         await apis.update(api.identifier, apiForm(body), actorOf(ctx));
         done(ctx, apiPath(api.identifier), 'api-saved');
       });

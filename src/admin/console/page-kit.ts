@@ -62,15 +62,23 @@ export function createPageKit(deps: { views: Views; csrf: Csrf }) {
     return false;
   }
 
-  /** Runs a console action; a validation or not-found error renders a page that names it. */
-  async function attempt(ctx: Context, back: string, action: () => Promise<void>): Promise<void> {
+  /** Runs `action`; an input error (4xx AppError) is handed to `show`, anything else propagates. */
+  async function onInputError(action: () => Promise<void>, show: (err: AppError) => void): Promise<void> {
     try {
       await action();
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
-      render(ctx, 'message', { title: 'Not done', heading: 'That could not be done', message: err.message, back }, err.status);
+      show(err);
     }
   }
+
+  /** Runs a console action; a validation or not-found error renders a page that names it. */
+  const attempt = (ctx: Context, back: string, action: () => Promise<void>): Promise<void> =>
+    onInputError(action, (err) => render(ctx, 'message', { title: 'Not done', heading: 'That could not be done', message: err.message, back }, err.status));
+
+  /** Runs a form's action; an input error re-renders the form naming the field, keeping what was typed. */
+  const formAttempt = (ctx: Context, view: string, data: Record<string, unknown>, action: () => Promise<void>): Promise<void> =>
+    onInputError(action, (err) => render(ctx, view, { ...data, error: err.message, errorField: err.field }, err.status));
 
   /**
    * A console POST that changes something: the question first when `confirm` is given (naming
@@ -97,7 +105,7 @@ export function createPageKit(deps: { views: Views; csrf: Csrf }) {
     };
   }
 
-  return { render, checkCsrf, confirmed, attempt, action };
+  return { render, checkCsrf, confirmed, attempt, formAttempt, action };
 }
 
 export type PageKit = ReturnType<typeof createPageKit>;

@@ -6,6 +6,7 @@ import type { Views } from '../../http/views.js';
 import type { Csrf } from '../../interaction/csrf.js';
 import type { Logger } from '../../log.js';
 import type { TokenInspector } from '../../revocation/token-status.js';
+import { isEnabledAdmin } from '../users.js';
 import { registerClientPages } from './client-pages.js';
 import type { ConsoleOidcClient, LoginState } from './oidc-client.js';
 import { registerOverviewPages } from './overview-pages.js';
@@ -92,7 +93,7 @@ export function createConsoleRouter(deps: {
     }
     const account = await services.accounts.findById(result.sub);
     const token = await deps.inspector.inspect(result.accessToken, 'access_token');
-    if (!account || account.disabled || !account.roles.includes('admin') || !token.active || !token.grantId) {
+    if (!isEnabledAdmin(account) || !token.active || !token.grantId) {
       await services.audit.record({
         action: 'console.signin', outcome: 'failure', actor: { type: 'user', id: result.sub, label: account?.email, ip: ctx.ip }, reason: 'not an admin',
       });

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Account, Accounts } from '../../accounts/accounts.js';
 import type { Db } from '../../db/client.js';
 import { hashIdentifier } from '../../hash.js';
-import { ADMIN_ROLE } from '../users.js';
+import { isEnabledAdmin } from '../users.js';
 
 export const CONSOLE_COOKIE = 'tessera.console';
 
@@ -39,7 +39,7 @@ export function createConsoleSessions(deps: { db: Db; accounts: Accounts; idleSe
       const grant = await db.oidcGrant.findUnique({ where: { id: hashIdentifier(row.grantId) }, select: { accountId: true, expiresAt: true } });
       if (!grant || grant.accountId !== row.accountId || (grant.expiresAt && grant.expiresAt.getTime() <= now)) return null;
       const account = await accounts.findById(row.accountId);
-      if (!account || account.disabled || !account.roles.includes(ADMIN_ROLE)) return null;
+      if (!isEnabledAdmin(account)) return null;
       // Sliding idle timeout, written at most once a minute.
       if (now - row.lastSeenAt.getTime() > 60_000) {
         await db.consoleSession.update({ where: { id }, data: { lastSeenAt: new Date(now), expiresAt: expiry() } });

@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 
 import type { Services } from '../../app.js';
-import { AppError, notFound } from '../../errors.js';
+import { notFound } from '../../errors.js';
 import { ADMIN_ROLE } from '../users.js';
 import { actorOf, done, formBody, noticeOf, type PageContext, type PageKit } from './page-kit.js';
 
@@ -26,13 +26,10 @@ export function registerUserPages(router: Router, deps: { services: Services; ki
 
   router.post('/users', async (ctx) => {
     const body = formBody(ctx);
-    try {
+    await kit.formAttempt(ctx, 'user-new', { title: 'New user', nav: 'users', email: body.email ?? '', makeAdmin: body.admin === 'on' }, async () => {
       const user = await users.create({ email: body.email ?? '', password: body.password ?? '', roles: body.admin === 'on' ? [ADMIN_ROLE] : [] }, actorOf(ctx));
       done(ctx, userPath(user.id), 'user-created');
-    } catch (err) {
-      if (!(err instanceof AppError) || err.status >= 500) throw err;
-      kit.render(ctx, 'user-new', { title: 'New user', nav: 'users', email: body.email ?? '', makeAdmin: body.admin === 'on', error: err.message, errorField: err.field }, err.status);
-    }
+    });
   });
 
   router.get('/users/:id', async (ctx) => {
