@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { Db } from '../db/client.js';
-import { readBoolean, readMillis, type FastReads } from '../db/fast-reads.js';
+import { readBoolean, readDate, type FastReads } from '../db/fast-reads.js';
 import { conflict, invalidInput, notFound } from '../errors.js';
 import { MAX_PASSWORD_LENGTH, type PasswordHasher } from './passwords.js';
 
@@ -83,20 +83,16 @@ const BY_ID_SQL = 'SELECT id, email, "passwordHash", disabled, roles, "createdAt
 
 /** A User row read through a prepared statement, with driver values as Prisma returns them. */
 function userRow(raw: Record<string, unknown>): UserRow {
-  const date = (v: unknown) => {
-    const ms = readMillis(v);
-    return ms === null ? null : new Date(ms);
-  };
   return {
     id: String(raw.id),
     email: String(raw.email),
     passwordHash: String(raw.passwordHash),
     disabled: readBoolean(raw.disabled),
     roles: String(raw.roles),
-    createdAt: date(raw.createdAt)!,
-    updatedAt: date(raw.updatedAt)!,
-    lastLoginAt: date(raw.lastLoginAt),
-    lastLogoutAt: date(raw.lastLogoutAt),
+    createdAt: readDate(raw.createdAt)!,
+    updatedAt: readDate(raw.updatedAt)!,
+    lastLoginAt: readDate(raw.lastLoginAt),
+    lastLogoutAt: readDate(raw.lastLogoutAt),
   };
 }
 

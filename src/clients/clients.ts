@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import type { Db } from '../db/client.js';
-import { readBoolean, readMillis, type FastReads } from '../db/fast-reads.js';
+import { readBoolean, readDate, type FastReads } from '../db/fast-reads.js';
 import { conflict, invalidInput, notFound } from '../errors.js';
 import type { ClientSecretHasher } from './client-secrets.js';
 
@@ -28,6 +28,8 @@ export interface Clients {
   setDisabled(clientId: string, disabled: boolean): Promise<ClientRecord>;
   rotateSecret(clientId: string): Promise<string>;
   remove(clientId: string): Promise<void>;
+  /** An enabled client and its stored secret HMAC, by one prepared read (the hot paths), or null. */
+  findEnabled(clientId: string): Promise<{ record: ClientRecord; secretHash: string | null } | null>;
   /** The enabled client if `secret` is its secret (constant time), else null. */
   authenticate(clientId: string, secret: string): Promise<ClientRecord | null>;
 }
@@ -79,13 +81,22 @@ export function generateClientId(): string {
   }
 }
 
-const AUTH_QUERY = 'SELECT "clientId", metadata, "secretHash", disabled, "createdAt" FROM "Client" WHERE "clientId" = $1';
+const ENABLED_QUERY = 'SELECT metadata, "secretHash", disabled, "createdAt" FROM "Client" WHERE "clientId" = $1';
 
 export function createClients(db: Db, secrets: ClientSecretHasher, validate: MetadataValidator, reads: FastReads): Clients {
   async function mustFind(clientId: string) {
     const row = await db.client.findUnique({ where: { clientId } });
     if (!row) throw notFound('client');
     return row;
+  }
+
+  // Every token, introspection and revocation request loads its client: one prepared read.
+  async function findEnabled(clientId: string): Promise<{ record: ClientRecord; secretHash: string | null } | null> {
+    const raw = await reads.one(ENABLED_QUERY, [clientId]);
+    if (!raw || readBoolean(raw.disabled)) return null;
+    const secretHash = typeof raw.secretHash === 'string' ? raw.secretHash : null;
+    const record = toRecord({ clientId, metadata: String(raw.metadata), secretHash, disabled: false, createdAt: readDate(raw.createdAt) ?? new Date(0) });
+    return { record, secretHash };
   }
 
   /** oidc-provider's own validation, its message turned into one that names the field. */
@@ -165,13 +176,13 @@ export function createClients(db: Db, secrets: ClientSecretHasher, validate: Met
       await db.client.delete({ where: { clientId } });
     },
 
+    findEnabled,
+
     async authenticate(clientId, secret) {
-      // Every introspection and revocation request authenticates: one prepared read.
-      const raw = await reads.one(AUTH_QUERY, [clientId]);
-      if (!raw || readBoolean(raw.disabled) || typeof raw.secretHash !== 'string') return null;
-      if (!secrets.matches(secret, raw.secretHash)) return null;
-      const createdAt = new Date(readMillis(raw.createdAt) ?? 0);
-      return toRecord({ clientId, metadata: String(raw.metadata), secretHash: raw.secretHash, disabled: false, createdAt });
+      // Every introspection and revocation request authenticates.
+      const found = await findEnabled(clientId);
+      if (!found || found.secretHash === null || !secrets.matches(secret, found.secretHash)) return null;
+      return found.record;
     },
   };
 }

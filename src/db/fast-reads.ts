@@ -22,6 +22,12 @@ export function readMillis(value: unknown): number | null {
   return Number.isFinite(n) ? n : Date.parse(String(value));
 }
 
+/** A timestamp column as a Date, as Prisma would return it, or null. */
+export function readDate(value: unknown): Date | null {
+  const ms = readMillis(value);
+  return ms === null ? null : new Date(ms);
+}
+
 /** A boolean column (SQLite: 0/1; PostgreSQL: boolean). */
 export function readBoolean(value: unknown): boolean {
   return value === true || value === 1 || value === 1n || value === '1' || value === 't';

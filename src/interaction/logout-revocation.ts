@@ -61,16 +61,18 @@ export function createLogoutRevocation(deps: {
     if (ctx.method !== 'POST' || ctx.path !== deps.confirmPath) return next();
     const cookie = ctx.cookies.get(deps.sessionCookieName, { signed: true });
     const before = cookie ? await sessionSnapshot(db, { id: hashIdentifier(cookie) }) : null;
+    if (!before?.accountId) return next(); // no signed-in session: nothing of Tessera's to revoke
+    const actor: Actor = { type: 'user', id: before.accountId, ip: ctx.ip };
+    const target = { type: 'user', id: before.accountId };
     // oidc-provider's confirm step revokes each grant it ends on its own, a handful of
     // statements per grant. When Tessera revokes everything of the session anyway, those grants
-    // are handed over (the adapter defers them, see deferredGrantRevocations) and revoked with
+    // are handed over (the adapter defers them, see deferredGrantRevocation) and revoked with
     // the rest, in one transaction.
     const deferred = new Set<string>();
     const revokeDeferred = async (reason: string) => {
-      if (deferred.size === 0 || !before?.accountId) return;
-      await revoker.revokeGrants([...deferred], { action: 'logout', actor: { type: 'user', id: before.accountId, ip: ctx.ip }, target: { type: 'user', id: before.accountId }, reason });
+      if (deferred.size > 0) await revoker.revokeGrants([...deferred], { action: 'logout', actor, target, reason });
     };
-    if (deps.revokeOfflineGrants && before?.accountId) (ctx.state as Record<string, unknown>)[DEFERRED_GRANTS] = deferred;
+    if (deps.revokeOfflineGrants) (ctx.state as Record<string, unknown>)[DEFERRED_GRANTS] = deferred;
     try {
       await next();
     } catch (err) {
@@ -80,15 +82,13 @@ export function createLogoutRevocation(deps: {
       delete (ctx.state as Record<string, unknown>)[DEFERRED_GRANTS];
     }
     // oidc-provider answers 303 only after a valid xsrf token and a completed logout.
-    if (!before?.accountId || ctx.status !== 303) {
+    if (ctx.status !== 303) {
       await revokeDeferred('sign-out did not complete; the grants it had ended are revoked');
       return;
     }
 
     const everywhere = ctx.query.everywhere === '1';
     const after = await sessionSnapshot(db, { uid: before.uid });
-    const actor: Actor = { type: 'user', id: before.accountId, ip: ctx.ip };
-    const target = { type: 'user', id: before.accountId };
     // oidc-provider has already ended the session by now, so the revocation's own session count
     // is only what was left: say what the session held.
     const held = { sessionGrants: before.grantIds.size, clients: [...before.grantIds.keys()] };

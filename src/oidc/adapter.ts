@@ -1,5 +1,5 @@
 import type { Db } from '../db/client.js';
-import { readMillis, type FastReads } from '../db/fast-reads.js';
+import { readDate, type FastReads } from '../db/fast-reads.js';
 import { hashIdentifier, openWith, sealWith } from '../hash.js';
 import { isModelName, modelTable, type ModelName, type ModelRow } from './model-tables.js';
 
@@ -123,11 +123,7 @@ export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader, hoo
     if (!fast) return undefined;
     const raw = await fast.one(`SELECT id, payload, "grantId", "sessionUid", "accountId", "clientId", "expiresAt", "consumedAt" FROM "Oidc${name}" WHERE "${column}" = $1`, [value]);
     if (!raw) return null;
-    const date = (v: unknown) => {
-      const ms = readMillis(v);
-      return ms === null ? null : new Date(ms);
-    };
-    return { ...(raw as unknown as ModelRow), expiresAt: date(raw.expiresAt), consumedAt: date(raw.consumedAt) };
+    return { ...(raw as unknown as ModelRow), expiresAt: readDate(raw.expiresAt), consumedAt: readDate(raw.consumedAt) };
   }
 
   return class PrismaAdapter implements OidcAdapter {

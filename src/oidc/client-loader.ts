@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 import { readClientCredentials, type ClientSecretHasher } from '../clients/client-secrets.js';
-import { readBoolean, type FastReads } from '../db/fast-reads.js';
+import type { Clients } from '../clients/clients.js';
 import type { ClientMetadataLoader } from './adapter.js';
 
 /**
@@ -15,9 +15,7 @@ import type { ClientMetadataLoader } from './adapter.js';
  * know. Either way the comparison fails exactly when the presented secret is wrong, and
  * oidc-provider's client cache holds at most two entries per client.
  */
-const CLIENT_SQL = 'SELECT metadata, "secretHash", disabled FROM "Client" WHERE "clientId" = $1';
-
-export function createClientLoader(reads: FastReads, secrets: ClientSecretHasher): ClientMetadataLoader {
+export function createClientLoader(clients: Pick<Clients, 'findEnabled'>, secrets: ClientSecretHasher): ClientMetadataLoader {
   const unmatchable = `tessera-unmatchable-${randomBytes(32).toString('base64url')}`;
 
   function presentedSecret(clientId: string): string | undefined {
@@ -32,13 +30,12 @@ export function createClientLoader(reads: FastReads, secrets: ClientSecretHasher
   }
 
   return async (clientId) => {
-    // Every token request loads its client: one prepared read.
-    const row = await reads.one(CLIENT_SQL, [clientId]);
-    if (!row || readBoolean(row.disabled)) return undefined;
-    const metadata: Record<string, unknown> = { ...(JSON.parse(String(row.metadata)) as Record<string, unknown>), client_id: clientId };
-    if (typeof row.secretHash === 'string') {
+    const found = await clients.findEnabled(clientId);
+    if (!found) return undefined;
+    const metadata: Record<string, unknown> = { ...found.record.metadata };
+    if (found.secretHash !== null) {
       const presented = presentedSecret(clientId);
-      metadata.client_secret = presented !== undefined && presented !== unmatchable && secrets.matches(presented, row.secretHash)
+      metadata.client_secret = presented !== undefined && presented !== unmatchable && secrets.matches(presented, found.secretHash)
         ? presented
         : unmatchable;
     }

@@ -87,24 +87,22 @@ export function createRevoker(db: Db, deps: { audit: Audit; stats: TokenStats })
     });
   }
 
+  /**
+   * Everything matching `where` (a session, an account, a client): the grants its rows belong
+   * to (and `grantIds`) with all their tokens, the matching rows of `models`, and its JWTs.
+   */
+  async function revokeWhere(where: Record<string, unknown>, models: readonly ModelName[], cause: RevocationCause, grantIds: readonly string[] = []): Promise<RevocationSummary> {
+    const all = [...new Set([...grantIds, ...(await grantIdsWhere(where))])];
+    return run((tx) => [...grantOps(tx, all), ...deleteWhere(tx, models, where), denylistJwts(tx, where)], cause);
+  }
+
   return {
     revokeGrants: (grantIds, cause) => run((tx) => grantOps(tx, grantIds), cause),
 
-    async revokeSession(sessionUid, grantIds, cause) {
-      const all = [...new Set([...grantIds, ...(await grantIdsWhere({ sessionUid }))])];
-      return run((tx) => [...grantOps(tx, all), ...deleteWhere(tx, MODEL_NAMES, { sessionUid }), denylistJwts(tx, { sessionUid })], cause);
-    },
-
-    async revokeAccount(accountId, cause) {
-      const grantIds = await grantIdsWhere({ accountId });
-      return run((tx) => [...grantOps(tx, grantIds), ...deleteWhere(tx, MODEL_NAMES, { accountId }), denylistJwts(tx, { accountId })], cause);
-    },
-
-    async revokeClient(clientId, cause) {
-      const grantIds = await grantIdsWhere({ clientId });
-      const models = MODEL_NAMES.filter((name) => name !== 'Session');
-      return run((tx) => [...grantOps(tx, grantIds), ...deleteWhere(tx, models, { clientId }), denylistJwts(tx, { clientId })], cause);
-    },
+    revokeSession: (sessionUid, grantIds, cause) => revokeWhere({ sessionUid }, MODEL_NAMES, cause, grantIds),
+    revokeAccount: (accountId, cause) => revokeWhere({ accountId }, MODEL_NAMES, cause),
+    // A client's rows, sessions aside: a browser session is the user's, shared by every client.
+    revokeClient: (clientId, cause) => revokeWhere({ clientId }, MODEL_NAMES.filter((name) => name !== 'Session'), cause),
 
     revokeOpaqueToken: (token, cause) => run((tx) => deleteWhere(tx, ['AccessToken', 'ClientCredentials'], { id: hashIdentifier(token) }), cause),
 
