@@ -1,7 +1,7 @@
 // Password sign-ins (argon2id at the server's default parameters, src/config.ts ARGON2_*):
 // throughput of complete sign-ins, then the p99 of introspection while a sign-in flood runs,
 // against its p99 without the flood (the seeded user-AT introspection measured just before).
-import { DEFAULTS, FORM, form, median, measure, pooled } from '../lib/load.mjs';
+import { DEFAULTS, FORM, form, median, measure, pooled, summarize } from '../lib/load.mjs';
 import { loginFlood } from '../lib/login.mjs';
 
 export const LOGIN_CONCURRENCY = Number(process.env.BENCH_LOGIN_CONCURRENCY ?? 4);
@@ -43,14 +43,11 @@ export async function loginScenarios(ctx, kind, record, quietIntrospection) {
     during.push(await measure({ url: server.url, requests: pooled(seeded.accessPool, introspect) }, { runs: 1, warmup: false }));
     floods.push(await running);
   }
+  const summary = summarize(during);
   const flooded = {
-    requestsPerSecond: median(during.map((r) => r.requestsPerSecond)),
-    p50ms: median(during.map((r) => r.p50ms)),
-    p99ms: median(during.map((r) => r.p99ms)),
-    errors: during.reduce((n, r) => n + r.errors, 0),
-    total: during.reduce((n, r) => n + r.total, 0),
+    ...summary,
     quietP99ms: quietIntrospection.p99ms,
-    p99RatioToQuiet: Number((median(during.map((r) => r.p99ms)) / quietIntrospection.p99ms).toFixed(2)),
+    p99RatioToQuiet: Number((summary.p99ms / quietIntrospection.p99ms).toFixed(2)),
     loginsPerSecondDuringFlood: median(floods.map((r) => r.loginsPerSecond)),
     loginErrorsDuringFlood: floods.reduce((n, r) => n + r.errors, 0),
     runs: during.map((r) => r.runs[0]),

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { launchChromium, newContext, screenshot, watchRedirectUri } from '../support/chromium.js';
 import { createUser } from '../support/flows.js';
-import { discover, REDIRECT_URI, refresh, seed, type Fixture } from '../support/rp.js';
+import { authorizationRequest as rpAuthorizationRequest, discover, REDIRECT_URI, refresh, seed, type Fixture } from '../support/rp.js';
 import { cli, startServer, type TestServer } from '../support/server.js';
 import { expectTokensAlive, expectTokensDead } from '../support/session-tokens.js';
 
@@ -117,19 +117,7 @@ describe('admin console in Chromium', () => {
   }
 
   /** An authorization URL (PKCE; prompt not set), for the seeded web client unless told otherwise. */
-  async function authorizationRequest(options: { scope?: string; resource?: string } = {}, cfg = config): Promise<{ href: string; verifier: string; state: string }> {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const params: Record<string, string> = {
-      redirect_uri: REDIRECT_URI,
-      scope: options.scope ?? 'openid email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    };
-    if (options.resource) params.resource = options.resource;
-    return { href: oidc.buildAuthorizationUrl(cfg, params).href, verifier, state };
-  }
+  const authorizationRequest = (options: { scope?: string; resource?: string } = {}, cfg = config) => rpAuthorizationRequest(cfg, options);
 
   /** Signs in and consents as the pages ask, until the browser is sent to the redirect URI; returns that URI. */
   async function driveToCallback(page: Page, user: { email: string; password: string }): Promise<string> {

@@ -70,13 +70,11 @@ export interface Tokens {
  * Authorization code + PKCE through Tessera's login and consent pages, driven like a browser.
  * `resource` asks for an API's token (JWT or opaque by the API's choice).
  */
-export async function login(
+/** An authorization URL for the code flow with PKCE, to the test redirect URI. */
+export async function authorizationRequest(
   config: oidc.Configuration,
-  browser: Browser,
-  user: { email: string; password: string },
-  /** `prompt: null` sends no prompt even with offline_access. */
-  options: { scope?: string; resource?: string; prompt?: string | null } = {},
-): Promise<Tokens & { scope?: string }> {
+  options: { scope?: string; resource?: string; prompt?: string } = {},
+): Promise<{ href: string; verifier: string; state: string }> {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const params: Record<string, string> = {
@@ -87,10 +85,21 @@ export async function login(
     state,
   };
   if (options.resource) params.resource = options.resource;
+  if (options.prompt) params.prompt = options.prompt;
+  return { href: oidc.buildAuthorizationUrl(config, params).href, verifier, state };
+}
+
+export async function login(
+  config: oidc.Configuration,
+  browser: Browser,
+  user: { email: string; password: string },
+  /** `prompt: null` sends no prompt even with offline_access. */
+  options: { scope?: string; resource?: string; prompt?: string | null } = {},
+): Promise<Tokens & { scope?: string }> {
+  const scope = options.scope ?? 'openid email';
   // OIDC Core §11: offline_access is ignored unless the request also asks for prompt=consent.
-  const prompt = options.prompt === undefined ? (params.scope!.includes('offline_access') ? 'consent' : undefined) : options.prompt;
-  if (prompt) params.prompt = prompt;
-  const authUrl = oidc.buildAuthorizationUrl(config, params).toString();
+  const prompt = options.prompt === undefined ? (scope.includes('offline_access') ? 'consent' : undefined) : options.prompt;
+  const { href: authUrl, verifier, state } = await authorizationRequest(config, { scope, resource: options.resource, prompt: prompt ?? undefined });
 
   let step = await browser.follow(authUrl, {}, REDIRECT_URI);
   for (let i = 0; i < 4 && step.res; i += 1) {
