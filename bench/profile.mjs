@@ -1,16 +1,20 @@
-// `node bench/profile.mjs rotation|userinfo|login [sqlite|postgresql]` (after npm run build):
-// seeds a fresh database as `npm run bench` does, runs one scenario's load against Tessera
-// started with `node --cpu-prof`, and prints where the server's time went (bench/README.md).
+// `node bench/profile.mjs <scenario> [sqlite|postgresql|bare]` (after npm run build), scenario one
+// of introspection, cc, cc-jwt, rotation, userinfo, login: seeds a fresh database as
+// `npm run bench` does, runs one scenario's load against Tessera started with `node --cpu-prof`,
+// and prints where the server's time went (bench/README.md). With `bare`, the same load (the
+// token scenarios only) goes to the bare oidc-provider baseline, profiled the same way, so the
+// main-thread time per request of both can be compared.
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import argon2 from 'argon2';
 
-import { summarizeProfile } from './lib/cpuprofile.mjs';
-import { DEFAULTS, FORM, basic, consumingShape, form, measure, pooled } from './lib/load.mjs';
+import { monotonicMicros, summarizeProfile } from './lib/cpuprofile.mjs';
+import { DEFAULTS, FORM, basic, consumingShape, form, measure, pooled, post, shape } from './lib/load.mjs';
 import { loginFlood } from './lib/login.mjs';
-import { freshDatabase, startTessera } from './lib/processes.mjs';
+import { freePort, freshDatabase, root, startProcess, startTessera } from './lib/processes.mjs';
+import { BASELINE_CLIENT } from './scenarios/baselines.mjs';
 import { setUpTessera } from './scenarios/tessera-setup.mjs';
 
 const [scenario = 'rotation', kind = 'sqlite'] = process.argv.slice(2);
@@ -18,13 +22,45 @@ const log = (...a) => console.error('[profile]', ...a);
 DEFAULTS.warmupSeconds = 0; // every request the server sees under load is counted below
 let requests;
 const dir = mkdtempSync(join(tmpdir(), 'tessera-prof-'));
+const profiling = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+const TOKEN_SCENARIOS = {
+  introspection: async (url, auth) => {
+    const { access_token: token } = await post(`${url}/token`, { grant_type: 'client_credentials' }, auth);
+    return { url: `${url}/token/introspection`, body: form({ token }) };
+  },
+  cc: async (url) => ({ url: `${url}/token`, body: form({ grant_type: 'client_credentials' }) }),
+  'cc-jwt': async (url) => ({ url: `${url}/token`, body: form({ grant_type: 'client_credentials', resource: 'https://jwt.bench', scope: 'read' }) }),
+};
+let window;
+const tokenLoad = async (url, auth) => {
+  const { url: target, body } = await TOKEN_SCENARIOS[scenario](url, auth);
+  const from = monotonicMicros();
+  const figures = await measure(shape({ url: target, headers: { 'content-type': FORM, authorization: auth }, body }), { runs: 1 });
+  window = [from, monotonicMicros()];
+  return figures;
+};
+if (kind === 'bare') {
+  if (!TOKEN_SCENARIOS[scenario]) throw new Error(`bare: only ${Object.keys(TOKEN_SCENARIOS).join(', ')}`);
+  const port = await freePort();
+  const bare = await startProcess(join(root, 'bench/baselines/oidc-provider.mjs'), { PORT: String(port) }, 'baseline listening', undefined, profiling);
+  let figures;
+  try {
+    figures = await tokenLoad(`http://127.0.0.1:${port}`, basic(BASELINE_CLIENT.id, BASELINE_CLIENT.secret));
+  } finally {
+    await bare.stop();
+  }
+  report(figures);
+  process.exit(0);
+}
 const database = await freshDatabase(kind);
-const server = await startTessera(database, {}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+const server = await startTessera(database, process.env.T_MMAP ? { T_MMAP: '1' } : {}, profiling);
 try {
   const ctx = await setUpTessera(server, kind, log);
   const seconds = DEFAULTS.durationSeconds;
   let figures;
-  if (scenario === 'rotation') {
+  if (TOKEN_SCENARIOS[scenario]) {
+    figures = await tokenLoad(server.url, ctx.rsAuth);
+  } else if (scenario === 'rotation') {
     const auth = basic(ctx.appClient.clientId, ctx.appClient.clientSecret);
     const own = ctx.seeded.refreshPool.filter((t) => t.clientId === ctx.appClient.clientId);
     figures = await measure(consumingShape({
@@ -40,9 +76,7 @@ try {
   } else {
     throw new Error(`unknown scenario ${scenario}`);
   }
-  const { runs: _runs, firstError: _e, ...shown } = figures;
-  log(`${scenario} (${kind}): ${JSON.stringify(shown)}`);
-  requests = (figures.runs ?? []).reduce((n, r) => n + r.total, 0) || figures.total;
+  report(figures, false);
   if (scenario === 'login') {
     // argon2 runs on libuv's thread pool, outside the profile: time one verification here.
     const hash = await argon2.hash(ctx.password, { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
@@ -57,6 +91,17 @@ try {
   await server.stop();
   await database.drop();
 }
-const [file] = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
-if (!file) throw new Error('no profile written');
-console.log(`profile ${join(dir, file)}\n${summarizeProfile(join(dir, file), { requests })}`);
+summarize();
+
+function report(figures, andSummarize = true) {
+  const { runs: _runs, firstError: _e, ...shown } = figures;
+  log(`${scenario} (${kind}): ${JSON.stringify(shown)}`);
+  requests = (figures.runs ?? []).reduce((n, r) => n + r.total, 0) || figures.total;
+  if (andSummarize) summarize();
+}
+
+function summarize() {
+  const [file] = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error('no profile written');
+  console.log(`profile ${join(dir, file)}\n${summarizeProfile(join(dir, file), { requests, window, top: Number(process.env.PROFILE_TOP ?? 15), dump: process.env.PROFILE_DUMP })}`);
+}

@@ -4,7 +4,8 @@
 // Environment: BENCH_DURATION (s per measured run, default 6), BENCH_RUNS (3; figures are the
 // median), BENCH_WARMUP (s, 2), BENCH_CONNECTIONS (50), BENCH_LOGIN_CONCURRENCY (4),
 // BENCH_LOGOUT_REPS (5), BENCH_SEED_USERS (10000), BENCH_DATABASES (default
-// "sqlite,postgresql"; PostgreSQL is skipped, and said so, if unreachable).
+// "sqlite,postgresql"; PostgreSQL is skipped, and said so, if unreachable), BENCH_ONLY (a regular
+// expression over scenario names, e.g. "introspection|client_credentials"; default all).
 import { DEFAULTS, measure, measureInterleaved } from './lib/load.mjs';
 import { freshDatabase, root, startTessera } from './lib/processes.mjs';
 import { addRatios, printTables, writeJson } from './lib/report.mjs';
@@ -17,6 +18,9 @@ import { tokenScenarios } from './scenarios/tokens.mjs';
 
 const started = performance.now();
 const databases = (process.env.BENCH_DATABASES ?? 'sqlite,postgresql').split(',').map((s) => s.trim()).filter(Boolean);
+// BENCH_ONLY: a regular expression; only the scenarios whose names match are measured (while developing).
+const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
+const wanted = (name) => !only || only.test(name);
 const results = [];
 const seeding = {};
 const restarts = [];
@@ -32,6 +36,8 @@ function record(name, database, baseline, m) {
 async function benchTessera(kind, baselines) {
   // A Tessera shape and its baseline's, interleaved run by run; the baseline's figures ride along.
   const compare = async (name, baselineName, tesseraShape) => {
+    // The login flood compares with the quiet user-AT introspection: measured whenever login is.
+    if (!wanted(name) && !(name === 'introspection: user AT (seeded)' && wanted('login'))) return undefined;
     const [t, b] = await measureInterleaved([tesseraShape, baselines.shapes[baselineName]]);
     record(name, kind, baselineName, { ...t, baselineResult: { database: BARE, ...b } });
     return t;
@@ -68,8 +74,8 @@ async function benchTessera(kind, baselines) {
     const ctx = await setUpTessera(server, kind, log);
     seeding[kind] = { seconds: ctx.seeded.seconds, counts: ctx.seeded.counts };
     const { userAtIntrospection } = await guarded('token scenarios', () => tokenScenarios(ctx, compare));
-    await guarded('login scenarios', () => loginScenarios(ctx, kind, record, userAtIntrospection));
-    await guarded('logout scenarios', () => logoutScenarios(ctx, kind, record));
+    if (wanted('login')) await guarded('login scenarios', () => loginScenarios(ctx, kind, record, userAtIntrospection));
+    if (wanted('logout')) await guarded('logout scenarios', () => logoutScenarios(ctx, kind, record));
   } catch (err) {
     log(`${kind} failed; the server's last output:\n${server.output().slice(-4000)}`);
     throw err;
@@ -81,7 +87,7 @@ async function benchTessera(kind, baselines) {
 
 const baselines = await startBaselines();
 try {
-  record('koa hello', 'none', null, await measure(baselines.koaHello));
+  if (wanted('koa hello')) record('koa hello', 'none', null, await measure(baselines.koaHello));
   for (const kind of databases) await benchTessera(kind, baselines);
 } finally {
   await baselines.stop();

@@ -95,7 +95,7 @@ export async function createServices(config: Config, validateClient: (metadata: 
   const accounts = createAccounts(db, passwords, reads);
   const clientSecrets = createClientSecretHasher(clientSecretKey!);
   const clients = createClients(db, clientSecrets, validateClient, reads);
-  const apis = createApis(db);
+  const apis = createApis(db, reads);
   const reportError = (event: string) => (err: unknown) => log?.error({ event, err: { message: (err as Error).message } }, `${event} failed`);
   const audit = createAudit(db, reportError('audit.write'));
   const stats = createTokenStats(db, { flushIntervalMs: 5000, onError: reportError('token_stats.flush') });
@@ -189,8 +189,8 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   const inFlight = createInFlight();
   koa.use(inFlight.middleware);
   koa.use(requestLog(log));
-  koa.use(createErrorHandler({ log, views }));
   koa.use(securityHeaders());
+  koa.use(createErrorHandler({ log, views }));
   koa.use(notFound({ views }));
   koa.use(createHealthRouter({ checkDatabase: async () => void (await db.$queryRaw`SELECT 1`) }).routes());
   koa.use(createPagesRouter({ views, assetsDir, issuer: config.issuer }).routes());

@@ -1,20 +1,26 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, createSecretKey, hash, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+
+// These run on every token request: one-shot digests, and HMAC keys imported once.
 
 /** SHA-256 of a credential-like identifier, base64url: what the database stores instead of it. */
 export function hashIdentifier(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
+  return hash('sha256', value, 'base64url');
 }
 
+const hmacKeys = new Map<string, KeyObject>(); // server keys only: a handful per process
 /** HMAC-SHA-256 under a server key, base64url. */
 export function keyedHash(key: string, value: string): string {
-  return createHmac('sha256', key).update(value).digest('base64url');
+  let keyObject = hmacKeys.get(key);
+  if (!keyObject) {
+    keyObject = createSecretKey(Buffer.from(key, 'utf8'));
+    hmacKeys.set(key, keyObject);
+  }
+  return createHmac('sha256', keyObject).update(value).digest('base64url');
 }
 
 /** Constant-time string equality (lengths are compared via fixed-size digests). */
 export function constantTimeEqual(a: string, b: string): boolean {
-  const da = createHash('sha256').update(a).digest();
-  const db = createHash('sha256').update(b).digest();
-  return timingSafeEqual(da, db) && a.length === b.length;
+  return timingSafeEqual(hash('sha256', a, 'buffer'), hash('sha256', b, 'buffer')) && a.length === b.length;
 }
 
 /**

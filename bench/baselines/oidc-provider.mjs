@@ -104,3 +104,5 @@ provider.use(async (ctx, next) => {
 });
 
 provider.listen(port, '127.0.0.1', () => console.log('baseline listening'));
+// Ends normally on SIGTERM, so that `node --cpu-prof` (bench/profile.mjs bare) writes its profile.
+process.on('SIGTERM', () => process.exit(0));

@@ -2,7 +2,7 @@
 // most inclusive time, as percentages of the main thread's busy samples (idle excluded: the
 // profile spans the server's whole life, set-up and seeding included), for bench/README.md.
 // Work on libuv's thread pool (argon2, some crypto) is not sampled.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 function where(url) {
   if (!url) return '';
@@ -13,8 +13,24 @@ function where(url) {
   return url.replace(/^file:\/\//, '').replace(/^node:/, 'node:');
 }
 
-export function summarizeProfile(file, { top = 15, requests } = {}) {
+/** The monotonic clock in µs, as V8 stamps profile samples (CLOCK_MONOTONIC on Linux). */
+export const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * `window` ([from, to] in monotonicMicros of this machine) keeps only the samples taken then,
+ * e.g. while the load ran, leaving out the server's start and the database seeding.
+ */
+export function summarizeProfile(file, { top = 15, requests, window, dump } = {}) {
   const profile = JSON.parse(readFileSync(file, 'utf8'));
+  if (window) {
+    const hits = new Map();
+    let at = profile.startTime;
+    profile.samples.forEach((id, i) => {
+      at += profile.timeDeltas[i];
+      if (at >= window[0] && at <= window[1]) hits.set(id, (hits.get(id) ?? 0) + 1);
+    });
+    for (const n of profile.nodes) n.hitCount = hits.get(n.id) ?? 0;
+  }
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const total = profile.nodes.reduce((n, node) => n + (node.hitCount ?? 0), 0);
   const key = (n) => `${n.callFrame.functionName || '(anonymous)'}  ${where(n.callFrame.url)}`.trim();
@@ -43,7 +59,7 @@ export function summarizeProfile(file, { top = 15, requests } = {}) {
   const skip = /^\((root|program|idle|garbage collector)\)/;
   const intervalMs = profile.timeDeltas.reduce((a, b) => a + b, 0) / profile.timeDeltas.length / 1000;
   const lines = [`${busy} busy samples of ${total} (~${intervalMs.toFixed(2)} ms each); GC ${pct(self.get('(garbage collector)') ?? 0)} of busy`];
-  if (requests) lines.push(`main-thread busy time per request, set-up included: ${((busy * intervalMs) / requests).toFixed(2)} ms over ${requests} requests`);
+  if (requests) lines.push(`main-thread busy time per request${window ? '' : ', set-up included'}: ${((busy * intervalMs) / requests).toFixed(3)} ms over ${requests} requests`);
   lines.push('self:');
   for (const [k, v] of [...self].filter(([k]) => !skip.test(k)).sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(v)}  ${k}`);
   lines.push('inclusive:');
@@ -60,5 +76,10 @@ export function summarizeProfile(file, { top = 15, requests } = {}) {
   }
   lines.push('self time by package:');
   for (const [k, v] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(v)}  ${k}`);
+  if (dump && requests) {
+    // Self time per function in µs per request, for comparing two profiles function by function.
+    const micros = Object.fromEntries([...self].map(([k, v]) => [k, (v * intervalMs * 1000) / requests]));
+    writeFileSync(dump, JSON.stringify(micros));
+  }
   return lines.join('\n');
 }

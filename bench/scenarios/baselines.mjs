@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { FORM, basic, consumingShape, form, pooled, post, shape } from '../lib/load.mjs';
 import { freePort, root, startProcess } from '../lib/processes.mjs';
 
-const CC = { id: 'bench', secret: 'bench-secret-bench-secret-bench-secret' };
+export const BASELINE_CLIENT = { id: 'bench', secret: 'bench-secret-bench-secret-bench-secret' };
+const CC = BASELINE_CLIENT;
 const WEB = { id: 'bench-web', secret: 'bench-web-secret-bench-web-secret-bench' };
 export const BARE = 'bare oidc-provider (memory)';
 

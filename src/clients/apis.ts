@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import type { Db } from '../db/client.js';
+import { readDate, type FastReads } from '../db/fast-reads.js';
 import { conflict, invalidInput, notFound } from '../errors.js';
 
 /** A resource server (RFC 8707 resource indicator = its identifier, the tokens' `aud`). */
@@ -70,7 +71,10 @@ function toApi(row: ApiRow): Api {
   };
 }
 
-export function createApis(db: Db): Apis {
+// Every token request with a resource indicator reads its API: one prepared read.
+const FIND_QUERY = 'SELECT identifier, name, scopes, "accessTokenFormat", "accessTokenTtlSeconds", "createdAt" FROM "Api" WHERE identifier = $1';
+
+export function createApis(db: Db, reads: FastReads): Apis {
   return {
     async create(input) {
       const api = parse(apiInput, input);
@@ -110,8 +114,16 @@ export function createApis(db: Db): Apis {
     },
 
     async find(identifier) {
-      const row = await db.api.findUnique({ where: { identifier } });
-      return row ? toApi(row) : null;
+      const raw = await reads.one(FIND_QUERY, [identifier]);
+      if (!raw) return null;
+      return toApi({
+        identifier: String(raw.identifier),
+        name: (raw.name as string | null) ?? null,
+        scopes: String(raw.scopes),
+        accessTokenFormat: String(raw.accessTokenFormat),
+        accessTokenTtlSeconds: Number(raw.accessTokenTtlSeconds),
+        createdAt: readDate(raw.createdAt) ?? new Date(0),
+      });
     },
 
     async remove(identifier) {

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 
 import type { Db } from '../db/client.js';
-import { readBoolean, readDate, type FastReads } from '../db/fast-reads.js';
+import { LRUCache } from 'lru-cache';
+
+import { readBoolean, readMillis, type FastReads } from '../db/fast-reads.js';
 import { conflict, invalidInput, notFound } from '../errors.js';
 import type { ClientSecretHasher } from './client-secrets.js';
 
@@ -90,12 +92,24 @@ export function createClients(db: Db, secrets: ClientSecretHasher, validate: Met
     return row;
   }
 
+  // Records parsed from the row's exact text: a hit can only be the row as it is stored now,
+  // since any change to the client changes the text read (nothing here is trusted without the read).
+  const parsed = new LRUCache<string, ClientRecord>({ max: 1000 });
+
   // Every token, introspection and revocation request loads its client: one prepared read.
   async function findEnabled(clientId: string): Promise<{ record: ClientRecord; secretHash: string | null } | null> {
     const raw = await reads.one(ENABLED_QUERY, [clientId]);
     if (!raw || readBoolean(raw.disabled)) return null;
     const secretHash = typeof raw.secretHash === 'string' ? raw.secretHash : null;
-    const record = toRecord({ clientId, metadata: String(raw.metadata), secretHash, disabled: false, createdAt: readDate(raw.createdAt) ?? new Date(0) });
+    const metadata = String(raw.metadata);
+    const createdAt = readMillis(raw.createdAt) ?? 0;
+    const key = `${clientId}\n${createdAt}\n${secretHash ?? ''}\n${metadata}`;
+    let record = parsed.get(key);
+    if (!record) {
+      const fresh = toRecord({ clientId, metadata, secretHash, disabled: false, createdAt: new Date(createdAt) });
+      record = Object.freeze({ ...fresh, metadata: Object.freeze(fresh.metadata) });
+      parsed.set(key, record);
+    }
     return { record, secretHash };
   }
 

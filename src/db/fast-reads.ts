@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import pg from 'pg';
 
 import { sqliteFilePath, type DatabaseKind, type PoolOptions } from './client.js';
+import { createSqliteWriter } from './sqlite-writer.js';
 
 /**
  * Reads on the hottest paths (introspection, client authentication) without the ORM: Prisma's
@@ -36,10 +37,9 @@ export function readBoolean(value: unknown): boolean {
 export interface FastReads {
   one(sql: string, params: readonly unknown[]): Promise<Record<string, unknown> | undefined>;
   /**
-   * One single-statement write, committed before the promise settles, for the token paths. Answers
-   * false when SQLite's write lock is held at that instant — by a Prisma transaction of this
-   * process, which a synchronous wait would deadlock — and the caller then writes through
-   * Prisma instead, which waits without blocking. Dates and booleans are converted per driver.
+   * One single-statement write, committed before the promise settles, for the token paths. On
+   * SQLite it answers false when the write lock could not be had within the busy timeout, and the
+   * caller then writes through Prisma instead. Dates and booleans are converted per driver.
    */
   write(sql: string, params: readonly unknown[]): Promise<boolean>;
   close(): Promise<void>;
@@ -85,77 +85,38 @@ function sqliteReads(databaseUrl: string, pool: PoolOptions, options: FastReadsO
     // Prisma's connection uses it too; synchronous=FULL is set per connection (openSqlite).
     db.pragma('journal_mode = WAL');
   }
-  // Writes use a connection of their own that never waits for the lock (busy timeout 0).
-  let writer: SqliteDatabase | undefined;
-  const statements = new Map<string, { stmt: SqliteStatement; order: number[] }>();
-  const writes = new Map<string, { stmt: SqliteStatement; order: number[] }>();
-  function prepared(on: SqliteDatabase, cache: typeof statements, sql: string) {
-    let entry = cache.get(sql);
-    if (!entry) {
-      // `$n` placeholders become positional `?`, the values repeated in order of appearance.
-      const order = [...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]) - 1);
-      entry = { stmt: on.prepare(sql.replace(/\$\d+/g, '?')), order };
-      cache.set(sql, entry);
+  // SQL is written with `$n` placeholders; SQLite gets positional `?`, the values repeated in
+  // order of appearance. Converted once per statement text.
+  const shapes = new Map<string, { text: string; order: number[] }>();
+  function positional(sql: string) {
+    let shape = shapes.get(sql);
+    if (!shape) {
+      shape = { text: sql.replace(/\$\d+/g, '?'), order: [...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]) - 1) };
+      shapes.set(sql, shape);
     }
-    return entry;
+    return shape;
   }
+  const statements = new Map<string, SqliteStatement>();
   const sqliteValue = (v: unknown): unknown => (v instanceof Date ? v.getTime() : typeof v === 'boolean' ? Number(v) : v);
-  const isBusy = (err: unknown) => (err as { code?: string }).code?.startsWith('SQLITE_BUSY') === true;
-
-  /**
-   * Group commit: the writes asked for while the event loop handled one batch of I/O commit
-   * together, in one transaction and one fsync, and each caller's promise settles only after
-   * that commit. A statement that fails fails alone (SQLite keeps the transaction). When the
-   * write lock is taken, every write of the batch answers false (the callers use Prisma).
-   */
-  let pending: { sql: string; params: readonly unknown[]; resolve: (ok: boolean) => void; reject: (err: unknown) => void }[] = [];
-  function commitPending(): void {
-    const batch = pending;
-    pending = [];
-    writer ??= openSqlite(sqliteFilePath(databaseUrl), { timeout: 0, fileMustExist: true });
-    const control = (sql: string) => prepared(writer!, writes, sql).stmt.run();
-    try {
-      control('BEGIN IMMEDIATE');
-    } catch (err) {
-      for (const w of batch) (isBusy(err) ? w.resolve(false) : w.reject(err));
-      return;
-    }
-    const failed = new Map<number, unknown>();
-    batch.forEach((w, i) => {
-      try {
-        const entry = prepared(writer!, writes, w.sql);
-        entry.stmt.run(...entry.order.map((n) => sqliteValue(w.params[n])));
-      } catch (err) {
-        failed.set(i, err);
-      }
-    });
-    try {
-      control('COMMIT');
-    } catch (err) {
-      try {
-        control('ROLLBACK');
-      } catch {
-        // the transaction is already gone
-      }
-      for (const w of batch) (isBusy(err) ? w.resolve(false) : w.reject(err));
-      return;
-    }
-    batch.forEach((w, i) => (failed.has(i) ? w.reject(failed.get(i)) : w.resolve(true)));
-  }
+  // Writes go to a thread of their own (sqlite-writer.ts): group commit, fsync off the event loop.
+  const writer = createSqliteWriter(sqliteFilePath(databaseUrl), pool.connectTimeoutSeconds * 1000);
   return {
     async one(sql, params) {
-      const entry = prepared(db, statements, sql);
-      return entry.stmt.get(...entry.order.map((i) => params[i])) as Record<string, unknown> | undefined;
+      const { text, order } = positional(sql);
+      let stmt = statements.get(text);
+      if (!stmt) {
+        stmt = db.prepare(text);
+        statements.set(text, stmt);
+      }
+      return stmt.get(...order.map((i) => params[i])) as Record<string, unknown> | undefined;
     },
     write(sql, params) {
-      return new Promise<boolean>((resolve, reject) => {
-        pending.push({ sql, params, resolve, reject });
-        if (pending.length === 1) setImmediate(commitPending);
-      });
+      const { text, order } = positional(sql);
+      return writer.write({ text, values: order.map((i) => sqliteValue(params[i])) });
     },
     async close() {
+      await writer.close();
       db.close();
-      writer?.close();
     },
   };
 }

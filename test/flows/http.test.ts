@@ -122,6 +122,21 @@ describe('HTTP surface of a running server', SLOW, () => {
     expect(await json.json()).toMatchObject({ error: 'not_found' });
   });
 
+  it('JSON responses carry the resource headers only; pages the document set as well', async () => {
+    const json = await fetch(`${server.issuer}/.well-known/openid-configuration`);
+    expect(json.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(json.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(json.headers.get('x-content-type-options')).toBe('nosniff');
+    // Headers that only a rendered document uses stay off JSON (a token response would double).
+    for (const name of ['x-frame-options', 'cross-origin-opener-policy', 'referrer-policy', 'x-xss-protection']) expect(json.headers.get(name), name).toBeNull();
+    const page = await fetch(`${server.issuer}/`, { headers: { accept: 'text/html' } });
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(page.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    expect(page.headers.get('content-security-policy')).toContain("style-src 'self'");
+  });
+
   it('the login page carries the security headers', async () => {
     const page = await openLoginPage(server, f, new Browser());
     expect(page.res.status).toBe(200);

@@ -1,3 +1,5 @@
+import { createHmac } from 'node:crypto';
+
 import { describe, expect, it } from 'vitest';
 
 import { constantTimeEqual, hashIdentifier, keyedHash, openWith, sealWith } from '../../src/hash.js';
@@ -59,6 +61,13 @@ describe('hashIdentifier / keyedHash / constantTimeEqual', () => {
     expect(keyedHash('k1', 'v')).toBe(keyedHash('k1', 'v'));
     expect(keyedHash('k1', 'v')).not.toBe(keyedHash('k2', 'v'));
     expect(keyedHash('k1', 'v')).not.toBe(hashIdentifier('v'));
+  });
+
+  it('keyedHash is HMAC-SHA-256 (RFC 4231 test case 2), so stored client-secret hashes stay valid', () => {
+    expect(Buffer.from(keyedHash('Jefe', 'what do ya want for nothing?'), 'base64url').toString('hex'))
+      .toBe('5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
+    // A key is its UTF-8 bytes, as when node:crypto is handed the string itself.
+    expect(keyedHash('clé-ключ', 'v')).toBe(createHmac('sha256', 'clé-ключ').update('v').digest('base64url'));
   });
 
   it('constantTimeEqual compares exactly', () => {

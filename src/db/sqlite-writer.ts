@@ -1,0 +1,139 @@
+import { Worker } from 'node:worker_threads';
+
+/** A statement for the writer: SQL with positional `?` placeholders and its values, in order. */
+export interface WriterStatement {
+  readonly text: string;
+  readonly values: readonly unknown[];
+}
+export interface WriterFailure {
+  readonly message: string;
+  readonly code: string | undefined;
+}
+export interface WriterRequest {
+  readonly id: number;
+  readonly writes: readonly WriterStatement[];
+  readonly close?: boolean;
+}
+export interface WriterReply {
+  readonly id: number;
+  /** Per statement: null when it ran. Absent when the whole batch failed. */
+  readonly errors?: readonly (WriterFailure | null)[];
+  /** The batch as a whole failed (no write lock within the busy timeout, or the commit failed). */
+  readonly failed?: WriterFailure;
+}
+
+export interface SqliteWriter {
+  /**
+   * Runs one statement in the next batch; settles after that batch's commit: true when it
+   * committed, false when the write lock could not be had within the busy timeout (the caller
+   * then writes through Prisma), rejected when the statement or the commit failed.
+   */
+  write(statement: WriterStatement): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+// Compiled, the worker is dist/db/sqlite-writer-worker.js; under the test runner this module is
+// src/db/sqlite-writer.ts and Node runs the worker's TypeScript source directly.
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './sqlite-writer-worker.ts' : './sqlite-writer-worker.js', import.meta.url);
+
+type Pending = WriterStatement & { resolve(ok: boolean): void; reject(err: unknown): void };
+
+function toError(failure: WriterFailure): Error {
+  return Object.assign(new Error(failure.message), { code: failure.code });
+}
+
+/**
+ * Group commit off the event loop. The writes asked for while the event loop handled one batch
+ * of I/O go to the writer thread together and commit in one transaction, with one fsync; the
+ * writes asked for while that commit runs form the next batch. One batch is in flight at a time.
+ * The thread starts at the first write; between batches it does not keep the process alive.
+ */
+export function createSqliteWriter(file: string, timeoutMs: number): SqliteWriter {
+  let worker: Worker | undefined;
+  let queued: Pending[] = [];
+  let inFlight: { id: number; batch: Pending[] } | undefined;
+  let nextId = 1;
+  let closing: Promise<void> | undefined;
+  let scheduled = false;
+
+  function failAll(err: unknown): void {
+    const batches = [inFlight?.batch ?? [], queued];
+    inFlight = undefined;
+    queued = [];
+    for (const batch of batches) for (const w of batch) w.reject(err);
+  }
+
+  function start(): Worker {
+    const w = new Worker(WORKER_URL, { workerData: { file, timeoutMs } });
+    w.on('message', (reply: WriterReply) => settle(reply));
+    w.on('error', (err) => {
+      worker = undefined;
+      failAll(err);
+    });
+    w.on('exit', (code) => {
+      if (worker !== w) return;
+      worker = undefined;
+      if (inFlight || queued.length > 0) failAll(new Error(`the SQLite writer thread ended (code ${code})`));
+    });
+    return w;
+  }
+
+  function flush(): void {
+    scheduled = false;
+    if (inFlight || queued.length === 0) return;
+    const batch = queued;
+    queued = [];
+    inFlight = { id: nextId++, batch };
+    worker ??= start();
+    worker.ref();
+    const request: WriterRequest = { id: inFlight.id, writes: batch.map(({ text, values }) => ({ text, values })) };
+    worker.postMessage(request);
+  }
+
+  function settle(reply: WriterReply): void {
+    if (!inFlight || reply.id !== inFlight.id) return;
+    const { batch } = inFlight;
+    inFlight = undefined;
+    if (reply.failed) {
+      const busy = reply.failed.code?.startsWith('SQLITE_BUSY') === true;
+      for (const w of batch) (busy ? w.resolve(false) : w.reject(toError(reply.failed)));
+    } else {
+      batch.forEach((w, i) => {
+        const failure = reply.errors?.[i];
+        if (failure) w.reject(toError(failure));
+        else w.resolve(true);
+      });
+    }
+    if (queued.length > 0) flush();
+    else worker?.unref();
+  }
+
+  return {
+    write(statement) {
+      if (closing) return Promise.reject(new Error('the SQLite writer is closed'));
+      return new Promise<boolean>((resolve, reject) => {
+        queued.push({ ...statement, resolve, reject });
+        if (!scheduled && !inFlight) {
+          scheduled = true;
+          setImmediate(flush);
+        }
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        while (inFlight || queued.length > 0) {
+          if (!inFlight) flush();
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        const w = worker;
+        worker = undefined;
+        if (!w) return;
+        await new Promise<void>((resolve) => {
+          w.once('exit', () => resolve());
+          w.postMessage({ id: 0, writes: [], close: true } satisfies WriterRequest);
+        });
+      })();
+      return closing;
+    },
+  };
+}
