@@ -1,4 +1,3 @@
-import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { JWK } from 'jose';
 import Koa from 'koa';
@@ -47,6 +46,7 @@ import { loadServerSecrets } from './oidc/keys.js';
 import { createProviderHost, type ProviderHost } from './oidc/provider-host.js';
 import { createResourceServerLookup } from './oidc/resource-indicators.js';
 import { assetsDir, viewsDir } from './paths.js';
+import { formBody } from './protocol/form-body.js';
 import { createIntrospectionEndpoint } from './protocol/introspection.js';
 import { createRevocationEndpoint } from './protocol/revocation.js';
 import { createRevoker, type Revoker } from './revocation/revoker.js';
@@ -174,13 +174,13 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   const provider = (): Provider => host!.current();
 
   const inspector = createTokenInspector({
-    lookup: createTokenLookup(services.reads, databaseKind(config.databaseUrl)),
+    lookup: createTokenLookup(services.reads),
     issuer: config.issuer,
     jwt: createJwtVerifier({ issuer: config.issuer, publicJwks: () => host!.publicJwks() }),
   });
 
   const protocol = new Router();
-  const form = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
+  const form = formBody(64 * 1024);
   protocol.post(ROUTES.introspection, form, createIntrospectionEndpoint({ clients, inspector }));
   protocol.post(ROUTES.revocation, form, createRevocationEndpoint({ clients, inspector, revoker }));
 

@@ -15,7 +15,7 @@ export function createIntrospectionEndpoint(deps: { clients: Clients; inspector:
     if (!client) return;
     const params = readTokenParams(ctx);
     if (!params) return;
-    const status = await deps.inspector.inspect(params.token, params.hint);
+    const status = await deps.inspector.inspect(params.token);
     ctx.set('Cache-Control', 'no-store');
     if (!status.active) {
       // RFC 7662 §2.2: for an inactive token, respond with only {"active": false}.

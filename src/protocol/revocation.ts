@@ -38,7 +38,7 @@ export function createRevocationEndpoint(deps: { clients: Clients; inspector: To
       }
       return;
     }
-    const status = await deps.inspector.inspect(params.token, params.hint);
+    const status = await deps.inspector.inspect(params.token);
     if (!status.active || status.client_id !== client.clientId) return;
     if (status.kind === 'refresh_token' && status.grantId) {
       await deps.revoker.revokeGrants([status.grantId], cause('refresh_token'));

@@ -23,22 +23,16 @@ export interface ActiveToken {
 
 export type TokenStatus = ActiveToken | { active: false };
 
-export type TokenTypeHint = 'access_token' | 'refresh_token' | undefined;
 
 export interface TokenInspector {
   /** The one check every token-accepting path shares (cf. Keycloak #15195). */
-  inspect(token: string, hint?: TokenTypeHint): Promise<TokenStatus>;
+  inspect(token: string): Promise<TokenStatus>;
   /** Verifies a JWT access token's signature and issuer only (ignores expiry); null if not ours. */
   verifyJwtSignature(token: string): Promise<JWTPayload | null>;
 }
 
 const INACTIVE = { active: false } as const;
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]+$/;
-// RFC 7662 §2.1: the hint only orders the lookups (and one query covers all three tables).
-const BY_HINT: Record<'access_token' | 'refresh_token', readonly OpaqueKind[]> = {
-  access_token: ['AccessToken', 'ClientCredentials', 'RefreshToken'],
-  refresh_token: ['RefreshToken', 'AccessToken', 'ClientCredentials'],
-};
 
 interface SessionPayload {
   authorizations?: Record<string, { grantId?: string; sid?: string }>;
@@ -102,8 +96,8 @@ export function createTokenInspector(deps: { lookup: TokenLookup; issuer: string
     };
   }
 
-  async function inspectOpaque(token: string, hint: TokenTypeHint): Promise<TokenStatus> {
-    const row = await lookup.findOpaque(hashIdentifier(token), BY_HINT[hint ?? 'access_token']);
+  async function inspectOpaque(token: string): Promise<TokenStatus> {
+    const row = await lookup.findOpaque(hashIdentifier(token));
     if (!row?.payload || row.payload.kind !== row.kind || !isAlive(row, Date.now())) return INACTIVE;
     const p = row.payload;
     const kind = row.kind === 'RefreshToken' ? 'refresh_token' : row.kind === 'ClientCredentials' ? 'client_credentials' : 'access_token';
@@ -126,9 +120,9 @@ export function createTokenInspector(deps: { lookup: TokenLookup; issuer: string
   }
 
   return {
-    async inspect(token, hint) {
+    async inspect(token) {
       if (typeof token !== 'string' || token.length === 0 || token.length > 8192) return INACTIVE;
-      return JWT_SHAPE.test(token) ? inspectJwt(token) : inspectOpaque(token, hint);
+      return JWT_SHAPE.test(token) ? inspectJwt(token) : inspectOpaque(token);
     },
     verifyJwtSignature: (token) => jwt.verifySignature(token),
   };

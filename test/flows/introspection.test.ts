@@ -148,6 +148,19 @@ describe('RFC 7662 introspection (POST /token/introspection)', () => {
       expect(empty.json).toMatchObject({ error: 'invalid_request' });
     });
 
+    it('a parameter given twice → 400 naming it; a body over 64 KiB → 413; both as OAuth errors', async () => {
+      const form = { ...rsAuth(), 'content-type': 'application/x-www-form-urlencoded' };
+      const twice = await post(server, INTROSPECTION, `token=${jwtTokens.access_token}&token=${opaqueTokens.access_token}`, form);
+      expect(twice.status).toBe(400);
+      expect(twice.json).toEqual({ error: 'invalid_request', error_description: 'parameter "token" was given more than once' });
+      const huge = await post(server, INTROSPECTION, `token=${'a'.repeat(70 * 1024)}`, form);
+      expect(huge.status).toBe(413);
+      expect(huge.json).toMatchObject({ error: 'invalid_request' });
+      // Percent-encoding and "+" decode as in any form (the token is still found).
+      const encoded = await post(server, INTROSPECTION, `token_type_hint=access+token&token=${encodeURIComponent(jwtTokens.access_token)}`, form);
+      expect(encoded.json).toMatchObject({ active: true });
+    });
+
     it('a body that is not application/x-www-form-urlencoded → 400', async () => {
       const json = await post(server, INTROSPECTION, JSON.stringify({ token: jwtTokens.access_token }), { ...rsAuth(), 'content-type': 'application/json' });
       expect(json.status).toBe(400);

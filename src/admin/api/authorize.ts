@@ -43,7 +43,7 @@ export function createAdminAuthorizer(deps: {
     if (header) {
       const match = /^Bearer +([\x21-\x7e]+)$/i.exec(header);
       if (!match) throw unauthorized('the Authorization header must be "Bearer <access token>"', 'invalid_request');
-      const status = await deps.inspector.inspect(match[1]!, 'access_token');
+      const status = await deps.inspector.inspect(match[1]!);
       if (!status.active || status.kind === 'refresh_token') throw unauthorized('the access token is not active');
       const audiences = Array.isArray(status.aud) ? status.aud : status.aud ? [status.aud] : [];
       const scopes = (status.scope ?? '').split(' ');

@@ -92,7 +92,7 @@ export function createConsoleRouter(deps: {
       return;
     }
     const account = await services.accounts.findById(result.sub);
-    const token = await deps.inspector.inspect(result.accessToken, 'access_token');
+    const token = await deps.inspector.inspect(result.accessToken);
     if (!isEnabledAdmin(account) || !token.active || !token.grantId) {
       await services.audit.record({
         action: 'console.signin', outcome: 'failure', actor: { type: 'user', id: result.sub, label: account?.email, ip: ctx.ip }, reason: 'not an admin',
