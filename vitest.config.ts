@@ -8,6 +8,8 @@ process.env.TESSERA_TEST_RUN ??= randomBytes(4).toString('hex');
 // Suites that define tests only on PostgreSQL (they wrap their describe in a database check).
 // Vitest fails a file that defines no test, so the SQLite pass leaves them out altogether.
 const postgresqlOnly = ['test/flows/multi-instance.test.ts'];
+// And suites of SQLite-only machinery, which the PostgreSQL pass leaves out.
+const sqliteOnly = ['test/unit/sqlite-writer.test.ts'];
 
 export default defineConfig({
   test: {
@@ -16,7 +18,7 @@ export default defineConfig({
     exclude: [
       ...configDefaults.exclude,
       'test/faults/**',
-      ...(process.env.TESSERA_TEST_DB === 'postgresql' ? [] : postgresqlOnly),
+      ...(process.env.TESSERA_TEST_DB === 'postgresql' ? sqliteOnly : postgresqlOnly),
     ],
     globalSetup: ['test/global-setup.ts'],
     env: { TESSERA_TEST_RUN: process.env.TESSERA_TEST_RUN },

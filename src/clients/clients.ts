@@ -31,10 +31,25 @@ export interface Clients {
   rotateSecret(clientId: string): Promise<string>;
   remove(clientId: string): Promise<void>;
   /** An enabled client and its stored secret HMAC, by one prepared read (the hot paths), or null. */
-  findEnabled(clientId: string): Promise<{ record: ClientRecord; secretHash: string | null } | null>;
+  findEnabled(clientId: string): Promise<EnabledClient | null>;
+  /**
+   * The same from the columns of `ENABLED_COLUMNS` read by another statement (introspection
+   * reads its caller together with the token); null for no row or a disabled client.
+   */
+  enabledFromRow(clientId: string, raw: Record<string, unknown> | undefined): EnabledClient | null;
+  /** The client if `secret` is its secret (constant time), else null. */
+  checkSecret(found: EnabledClient | null, secret: string): ClientRecord | null;
   /** The enabled client if `secret` is its secret (constant time), else null. */
   authenticate(clientId: string, secret: string): Promise<ClientRecord | null>;
 }
+
+export interface EnabledClient {
+  readonly record: ClientRecord;
+  readonly secretHash: string | null;
+}
+
+/** What a hot-path read of a client selects (`metadata`, `secretHash`, `disabled`, `createdAt`). */
+export const ENABLED_COLUMNS = ['metadata', 'secretHash', 'disabled', 'createdAt'] as const;
 
 /** Validates metadata the way the issuer will (oidc-provider's client schema). */
 export type MetadataValidator = (metadata: Record<string, unknown>) => Promise<void>;
@@ -83,7 +98,7 @@ export function generateClientId(): string {
   }
 }
 
-const ENABLED_QUERY = 'SELECT metadata, "secretHash", disabled, "createdAt" FROM "Client" WHERE "clientId" = $1';
+const ENABLED_QUERY = `SELECT ${ENABLED_COLUMNS.map((c) => `"${c}"`).join(', ')} FROM "Client" WHERE "clientId" = $1`;
 
 export function createClients(db: Db, secrets: ClientSecretHasher, validate: MetadataValidator, reads: FastReads): Clients {
   async function mustFind(clientId: string) {
@@ -96,10 +111,8 @@ export function createClients(db: Db, secrets: ClientSecretHasher, validate: Met
   // since any change to the client changes the text read (nothing here is trusted without the read).
   const parsed = new LRUCache<string, ClientRecord>({ max: 1000 });
 
-  // Every token, introspection and revocation request loads its client: one prepared read.
-  async function findEnabled(clientId: string): Promise<{ record: ClientRecord; secretHash: string | null } | null> {
-    const raw = await reads.one(ENABLED_QUERY, [clientId]);
-    if (!raw || readBoolean(raw.disabled)) return null;
+  function enabledFromRow(clientId: string, raw: Record<string, unknown> | undefined): EnabledClient | null {
+    if (!raw || typeof raw.metadata !== 'string' || readBoolean(raw.disabled)) return null;
     const secretHash = typeof raw.secretHash === 'string' ? raw.secretHash : null;
     const metadata = String(raw.metadata);
     const createdAt = readMillis(raw.createdAt) ?? 0;
@@ -111,6 +124,16 @@ export function createClients(db: Db, secrets: ClientSecretHasher, validate: Met
       parsed.set(key, record);
     }
     return { record, secretHash };
+  }
+
+  // Every token and revocation request loads its client: one prepared read.
+  async function findEnabled(clientId: string): Promise<EnabledClient | null> {
+    return enabledFromRow(clientId, await reads.one(ENABLED_QUERY, [clientId]));
+  }
+
+  function checkSecret(found: EnabledClient | null, secret: string): ClientRecord | null {
+    if (!found || found.secretHash === null || !secrets.matches(secret, found.secretHash)) return null;
+    return found.record;
   }
 
   /** oidc-provider's own validation, its message turned into one that names the field. */
@@ -191,12 +214,11 @@ export function createClients(db: Db, secrets: ClientSecretHasher, validate: Met
     },
 
     findEnabled,
+    enabledFromRow,
+    checkSecret,
 
     async authenticate(clientId, secret) {
-      // Every introspection and revocation request authenticates.
-      const found = await findEnabled(clientId);
-      if (!found || found.secretHash === null || !secrets.matches(secret, found.secretHash)) return null;
-      return found.record;
+      return checkSecret(await findEnabled(clientId), secret);
     },
   };
 }

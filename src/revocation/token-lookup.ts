@@ -1,3 +1,4 @@
+import { ENABLED_COLUMNS } from '../clients/clients.js';
 import { readBoolean, readMillis, type FastReads } from '../db/fast-reads.js';
 
 /**
@@ -24,6 +25,12 @@ export interface TokenRow {
   session: { accountId: string | null; expiresAt: number | null; payload: string } | null;
   account: { disabled: boolean } | null;
   client: { disabled: boolean } | null;
+}
+
+/** A token row (null: no such token) and the caller's client columns (`ENABLED_COLUMNS`; all null: no such client). */
+export interface TokenWithCaller {
+  row: TokenRow | null;
+  caller: Record<string, unknown>;
 }
 
 export type OpaqueKind = 'AccessToken' | 'ClientCredentials' | 'RefreshToken';
@@ -62,11 +69,23 @@ const DEPENDENCIES = `
 // One statement per lookup (a statement is a network round trip on PostgreSQL, and on SQLite the
 // first read after another connection's commit reloads its pages): the token, from whichever of
 // the three tables holds it, and everything it depends on.
-const OPAQUE_SQL = `SELECT t.*, ${DEPENDENCIES} FROM (
+const OPAQUE_TOKEN = `(
   ${(Object.keys(TABLES) as OpaqueKind[]).map((kind) => TOKEN_SQL[kind]).join('\n  UNION ALL ')}
-) t LIMIT 1`;
+) t`;
+const JWT_TOKEN = `(${JWT_SQL}) t`;
 
-const JWT_LOOKUP_SQL = `SELECT t.*, ${DEPENDENCIES} FROM (${JWT_SQL}) t`;
+// Introspection reads its caller, the client authenticating ($2), in the same statement. The
+// statement answers one row whether or not the token exists (the token's columns are then
+// NULL), so how long it takes does not tell an unauthenticated caller whether a token is stored.
+const CALLER = ENABLED_COLUMNS.map((c) => `(SELECT "${c}" FROM "Client" WHERE "clientId" = $2) AS "caller_${c}"`).join(',\n    ');
+const withCaller = (token: string) => `SELECT t.*, ${DEPENDENCIES},\n    ${CALLER}\n  FROM (SELECT 1 AS one) caller LEFT JOIN ${token} ON TRUE LIMIT 1`;
+
+const SQL = {
+  opaque: `SELECT t.*, ${DEPENDENCIES} FROM ${OPAQUE_TOKEN} LIMIT 1`,
+  jwt: `SELECT t.*, ${DEPENDENCIES} FROM ${JWT_TOKEN}`,
+  opaqueWithCaller: withCaller(OPAQUE_TOKEN),
+  jwtWithCaller: withCaller(JWT_TOKEN),
+};
 
 function toRow(raw: Record<string, unknown>): TokenRow {
   const payload = typeof raw.payload === 'string' ? (JSON.parse(raw.payload) as Record<string, unknown>) : null;
@@ -95,6 +114,10 @@ export interface TokenLookup {
   findOpaque(idHash: string): Promise<TokenRow | null>;
   /** A JWT access token's record by SHA-256 of its jti. */
   findJwt(jtiHash: string): Promise<TokenRow | null>;
+  /** findOpaque, with the client `callerId` read in the same statement. */
+  findOpaqueFor(idHash: string, callerId: string): Promise<TokenWithCaller>;
+  /** findJwt, with the client `callerId` read in the same statement. */
+  findJwtFor(jtiHash: string, callerId: string): Promise<TokenWithCaller>;
 }
 
 export function createTokenLookup(reads: FastReads): TokenLookup {
@@ -102,8 +125,17 @@ export function createTokenLookup(reads: FastReads): TokenLookup {
     const raw = await reads.one(sql, [idHash]);
     return raw ? toRow(raw) : null;
   };
+  const findFor = async (sql: string, idHash: string, callerId: string): Promise<TokenWithCaller> => {
+    const raw = (await reads.one(sql, [idHash, callerId])) ?? {};
+    return {
+      row: typeof raw.kind === 'string' ? toRow(raw) : null,
+      caller: Object.fromEntries(ENABLED_COLUMNS.map((c) => [c, raw[`caller_${c}`] ?? null])),
+    };
+  };
   return {
-    findOpaque: (idHash) => find(OPAQUE_SQL, idHash),
-    findJwt: (jtiHash) => find(JWT_LOOKUP_SQL, jtiHash),
+    findOpaque: (idHash) => find(SQL.opaque, idHash),
+    findJwt: (jtiHash) => find(SQL.jwt, jtiHash),
+    findOpaqueFor: (idHash, callerId) => findFor(SQL.opaqueWithCaller, idHash, callerId),
+    findJwtFor: (jtiHash, callerId) => findFor(SQL.jwtWithCaller, jtiHash, callerId),
   };
 }

@@ -2,7 +2,7 @@ import type { JWTPayload } from 'jose';
 
 import { hashIdentifier } from '../hash.js';
 import type { JwtVerifier } from './jwt-verifier.js';
-import type { OpaqueKind, TokenLookup, TokenRow } from './token-lookup.js';
+import type { TokenLookup, TokenRow, TokenWithCaller } from './token-lookup.js';
 
 /** RFC 7662 §2.2 response members Tessera returns for an active token. */
 export interface ActiveToken {
@@ -27,6 +27,12 @@ export type TokenStatus = ActiveToken | { active: false };
 export interface TokenInspector {
   /** The one check every token-accepting path shares (cf. Keycloak #15195). */
   inspect(token: string): Promise<TokenStatus>;
+  /**
+   * The same, reading the caller's client (`callerId`) in the same statement: `caller` is its
+   * columns (TokenWithCaller), or undefined when nothing was read (a token that cannot be ours,
+   * such as a JWT with a foreign signature: then the caller must be read on its own).
+   */
+  inspectFor(token: string, callerId: string): Promise<{ status: TokenStatus; caller?: Record<string, unknown> }>;
   /** Verifies a JWT access token's signature and issuer only (ignores expiry); null if not ours. */
   verifyJwtSignature(token: string): Promise<JWTPayload | null>;
 }
@@ -72,14 +78,20 @@ function sessionSid(row: TokenRow): string | undefined {
 export function createTokenInspector(deps: { lookup: TokenLookup; issuer: string; jwt: JwtVerifier }): TokenInspector {
   const { lookup, issuer, jwt } = deps;
 
-  async function inspectJwt(token: string): Promise<TokenStatus> {
+  type Inspection = { status: TokenStatus; caller?: Record<string, unknown> };
+  // One read: the token alone, or the token with the caller's client.
+  async function read(find: (hash: string) => Promise<TokenRow | null>, findFor: (hash: string, callerId: string) => Promise<TokenWithCaller>, hash: string, callerId: string | undefined): Promise<TokenWithCaller | { row: TokenRow | null; caller?: undefined }> {
+    return callerId === undefined ? { row: await find(hash) } : findFor(hash, callerId);
+  }
+
+  async function inspectJwt(token: string, callerId?: string): Promise<Inspection> {
     const payload = await jwt.verifySignature(token);
-    if (!payload || typeof payload.jti !== 'string' || typeof payload.exp !== 'number' || typeof payload.client_id !== 'string') return INACTIVE;
+    if (!payload || typeof payload.jti !== 'string' || typeof payload.exp !== 'number' || typeof payload.client_id !== 'string') return { status: INACTIVE };
     const now = Date.now();
-    if (payload.exp * 1000 <= now) return INACTIVE;
-    const row = await lookup.findJwt(hashIdentifier(payload.jti));
-    if (!row || row.clientId !== payload.client_id || !isAlive(row, now)) return INACTIVE;
-    return {
+    if (payload.exp * 1000 <= now) return { status: INACTIVE };
+    const { row, caller } = await read(lookup.findJwt, lookup.findJwtFor, hashIdentifier(payload.jti), callerId);
+    if (!row || row.clientId !== payload.client_id || !isAlive(row, now)) return { status: INACTIVE, caller };
+    return { caller, status: {
       active: true,
       kind: 'jwt_access_token',
       scope: typeof payload.scope === 'string' ? payload.scope : undefined,
@@ -93,16 +105,16 @@ export function createTokenInspector(deps: { lookup: TokenLookup; issuer: string
       jti: payload.jti,
       sid: typeof payload.sid === 'string' ? payload.sid : undefined,
       grantId: row.grantId ?? undefined,
-    };
+    } };
   }
 
-  async function inspectOpaque(token: string): Promise<TokenStatus> {
-    const row = await lookup.findOpaque(hashIdentifier(token));
-    if (!row?.payload || row.payload.kind !== row.kind || !isAlive(row, Date.now())) return INACTIVE;
+  async function inspectOpaque(token: string, callerId?: string): Promise<Inspection> {
+    const { row, caller } = await read(lookup.findOpaque, lookup.findOpaqueFor, hashIdentifier(token), callerId);
+    if (!row?.payload || row.payload.kind !== row.kind || !isAlive(row, Date.now())) return { status: INACTIVE, caller };
     const p = row.payload;
     const kind = row.kind === 'RefreshToken' ? 'refresh_token' : row.kind === 'ClientCredentials' ? 'client_credentials' : 'access_token';
     const senderConstrained = typeof p.jkt === 'string' || typeof p['x5t#S256'] === 'string';
-    return {
+    return { caller, status: {
       active: true,
       kind,
       scope: typeof p.scope === 'string' && p.scope !== '' ? p.scope : undefined,
@@ -116,13 +128,20 @@ export function createTokenInspector(deps: { lookup: TokenLookup; issuer: string
       jti: token,
       sid: typeof p.sid === 'string' ? p.sid : sessionSid(row),
       grantId: row.grantId ?? undefined,
-    };
+    } };
+  }
+
+  async function run(token: string, callerId?: string): Promise<Inspection> {
+    if (typeof token !== 'string' || token.length === 0 || token.length > 8192) return { status: INACTIVE };
+    return JWT_SHAPE.test(token) ? inspectJwt(token, callerId) : inspectOpaque(token, callerId);
   }
 
   return {
     async inspect(token) {
-      if (typeof token !== 'string' || token.length === 0 || token.length > 8192) return INACTIVE;
-      return JWT_SHAPE.test(token) ? inspectJwt(token) : inspectOpaque(token);
+      return (await run(token)).status;
+    },
+    async inspectFor(token, callerId) {
+      return run(token, callerId);
     },
     verifyJwtSignature: (token) => jwt.verifySignature(token),
   };

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/browser.js';
 import { basic, clientCredentialsToken, cliJson, createClient, discoverWith, INTROSPECTION, post } from '../support/protocol.js';
 import { discover, introspect, login, REDIRECT_URI, seed, type Fixture, type Tokens } from '../support/rp.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { cli, startServer, type TestServer } from '../support/server.js';
 
 const SESSION_MEMBERS = ['active', 'aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'scope', 'sid', 'sub', 'token_type'];
 const CLIENT_MEMBERS = SESSION_MEMBERS.filter((m) => m !== 'sid');
@@ -88,6 +88,35 @@ describe('RFC 7662 introspection (POST /token/introspection)', () => {
       // Another client's secret does not authenticate this client.
       const swapped = await post(server, INTROSPECTION, { token: jwtTokens.access_token }, { authorization: basic(f.rs.clientId, f.web.clientSecret) });
       expect(swapped.status).toBe(401);
+    });
+
+    it('the caller, read with the token, is checked alike for every kind of token, and for none', async () => {
+      const tokens = {
+        'opaque access token': opaqueTokens.access_token,
+        'JWT access token': jwtTokens.access_token,
+        'refresh token': opaqueTokens.refresh_token!,
+        'unknown opaque token': 'x'.repeat(43),
+        'JWT-shaped garbage (nothing read)': 'aaa.bbb.ccc',
+      };
+      const reader = await createClient(server, { grant_types: ['client_credentials'], response_types: [], redirect_uris: [] });
+      const auth = { authorization: basic(reader.clientId, reader.clientSecret!) };
+      for (const [what, token] of Object.entries(tokens)) {
+        const ok = await post(server, INTROSPECTION, { token }, auth);
+        expect(ok.status, what).toBe(200);
+        expect(ok.json?.active, what).toBe(!what.startsWith('unknown') && !what.startsWith('JWT-shaped'));
+        const wrong = await post(server, INTROSPECTION, { token }, { authorization: basic(reader.clientId, `${reader.clientSecret}x`) });
+        expect(wrong.status, what).toBe(401);
+        expect(wrong.json, what).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' });
+        const nobody = await post(server, INTROSPECTION, { token }, { authorization: basic('no-such-client', reader.clientSecret!) });
+        expect(nobody.status, what).toBe(401);
+      }
+      // A disabled client is refused at once, whatever it asks about.
+      expect((await cli(server, ['client', 'disable', reader.clientId])).code).toBe(0);
+      for (const [what, token] of Object.entries(tokens)) {
+        const refused = await post(server, INTROSPECTION, { token }, auth);
+        expect(refused.status, what).toBe(401);
+        expect(refused.json, what).toMatchObject({ error: 'invalid_client' });
+      }
     });
 
     it('a malformed Basic header → 400/401 with an OAuth error body', async () => {
