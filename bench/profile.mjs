@@ -1,5 +1,5 @@
 // `node bench/profile.mjs <scenario> [sqlite|postgresql|bare]` (after npm run build), scenario one
-// of introspection, cc, cc-jwt, rotation, userinfo, login: seeds a fresh database as
+// of introspection, introspection-jwt, cc, cc-jwt, rotation, userinfo, login: seeds a fresh database as
 // `npm run bench` does, runs one scenario's load against Tessera started with `node --cpu-prof`,
 // and prints where the server's time went (bench/README.md). With `bare`, the same load (the
 // token scenarios only) goes to the bare oidc-provider baseline, profiled the same way, so the
@@ -26,6 +26,10 @@ const profiling = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 const TOKEN_SCENARIOS = {
   introspection: async (url, auth) => {
     const { access_token: token } = await post(`${url}/token`, { grant_type: 'client_credentials' }, auth);
+    return { url: `${url}/token/introspection`, body: form({ token }) };
+  },
+  'introspection-jwt': async (url, auth) => {
+    const { access_token: token } = await post(`${url}/token`, { grant_type: 'client_credentials', resource: 'https://jwt.bench', scope: 'read' }, auth);
     return { url: `${url}/token/introspection`, body: form({ token }) };
   },
   cc: async (url) => ({ url: `${url}/token`, body: form({ grant_type: 'client_credentials' }) }),
