@@ -18,6 +18,15 @@ export function keyedHash(key: string, value: string): string {
   return createHmac('sha256', keyObject).update(value).digest('base64url');
 }
 
+/**
+ * Constant-time equality of two digests in the same encoding (HMAC or SHA-256 outputs), whose
+ * length is public: no hashing of its own, for the per-request client-secret check.
+ */
+export function digestsEqual(a: string, b: string): boolean {
+  const [x, y] = [Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')];
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
 /** Constant-time string equality (lengths are compared via fixed-size digests). */
 export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(hash('sha256', a, 'buffer'), hash('sha256', b, 'buffer')) && a.length === b.length;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { constantTimeEqual, keyedHash } from '../hash.js';
+import { digestsEqual, keyedHash } from '../hash.js';
 
 /**
  * Client secrets are stored only as HMAC-SHA-256 under a server key: a fast keyed hash
@@ -16,7 +16,7 @@ export function createClientSecretHasher(key: string): ClientSecretHasher {
   return {
     generate: () => randomBytes(32).toString('base64url'),
     hash: (secret) => keyedHash(key, `client-secret:${secret}`),
-    matches: (secret, storedHash) => constantTimeEqual(keyedHash(key, `client-secret:${secret}`), storedHash),
+    matches: (secret, storedHash) => digestsEqual(keyedHash(key, `client-secret:${secret}`), storedHash),
   };
 }
 

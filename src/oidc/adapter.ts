@@ -147,7 +147,7 @@ export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader, hoo
         if (info) Object.assign(row, { userAgent: info.userAgent?.slice(0, 512) ?? null, ip: info.ip, lastActiveAt: new Date() });
       }
       // Tokens are written on every issuance: one prepared statement, unless SQLite's write
-      // lock is taken by a transaction at that instant (then Prisma, which waits for it).
+      // lock stays taken past the busy timeout (then Prisma, which waits for it as long again).
       if (!(await fastUpsert(name, row))) {
         const { id: key, ...update } = row;
         await modelTable(db, name).upsert({ where: { id: key }, create: row, update });

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 
 import { describe, expect, it } from 'vitest';
 
-import { constantTimeEqual, hashIdentifier, keyedHash, openWith, sealWith } from '../../src/hash.js';
+import { constantTimeEqual, digestsEqual, hashIdentifier, keyedHash, openWith, sealWith } from '../../src/hash.js';
 
 describe('sealWith / openWith', () => {
   it('round-trips, including non-ASCII and empty values', () => {
@@ -68,6 +68,18 @@ describe('hashIdentifier / keyedHash / constantTimeEqual', () => {
       .toBe('5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
     // A key is its UTF-8 bytes, as when node:crypto is handed the string itself.
     expect(keyedHash('clé-ключ', 'v')).toBe(createHmac('sha256', 'clé-ключ').update('v').digest('base64url'));
+  });
+
+  it('digestsEqual compares digests exactly, whatever their encoding', () => {
+    const d = keyedHash('k', 'secret');
+    expect(digestsEqual(d, keyedHash('k', 'secret'))).toBe(true);
+    expect(digestsEqual(d, keyedHash('k', 'secret '))).toBe(false);
+    expect(digestsEqual(d, d.slice(0, -1))).toBe(false);
+    expect(digestsEqual(d, `${d}A`)).toBe(false);
+    expect(digestsEqual('ü', 'ü')).toBe(true);
+    expect(digestsEqual('ü', 'ý')).toBe(false);
+    expect(digestsEqual('Ā', '\u0000')).toBe(false); // no narrowing of characters to bytes
+    expect(digestsEqual('é', 'e\u0301')).toBe(false);
   });
 
   it('constantTimeEqual compares exactly', () => {
