@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { JWK } from 'jose';
 import Koa from 'koa';
+import compose from 'koa-compose';
 import Provider from 'oidc-provider';
 
 import { createAccounts, type Accounts } from './accounts/accounts.js';
@@ -26,12 +27,12 @@ import { createDb, databaseKind, makeCommitsDurable, type Db } from './db/client
 import { createFastReads, type FastReads } from './db/fast-reads.js';
 import { createSweeper, type Sweeper } from './db/sweeper.js';
 import { createErrorHandler } from './http/error-handler.js';
-import { createHealthRouter } from './http/health.js';
+import { createHealthRouter, HEALTH_PATHS } from './http/health.js';
 import { createInFlight } from './http/in-flight.js';
-import { createPagesRouter, notFound } from './http/pages.js';
+import { createPagesRouter, notFound, PAGE_PATHS } from './http/pages.js';
 import { requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
-import { underPath } from './http/under-path.js';
+import { atPaths, underPath } from './http/under-path.js';
 import { createViews } from './http/views.js';
 import { createCsrf } from './interaction/csrf.js';
 import { createLogoutRevocation, deferredGrantRevocation } from './interaction/logout-revocation.js';
@@ -192,10 +193,11 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   koa.use(securityHeaders());
   koa.use(createErrorHandler({ log, views }));
   koa.use(notFound({ views }));
-  koa.use(createHealthRouter({ checkDatabase: async () => void (await db.$queryRaw`SELECT 1`) }).routes());
-  koa.use(createPagesRouter({ views, assetsDir, issuer: config.issuer }).routes());
-  koa.use(protocol.routes());
-  koa.use(protocol.allowedMethods());
+  // Tessera's few routes of its own are matched only on their exact paths (the token endpoint
+  // and the rest of oidc-provider's routes pass them by at the cost of one set lookup each).
+  koa.use(atPaths(HEALTH_PATHS, createHealthRouter({ checkDatabase: async () => void (await db.$queryRaw`SELECT 1`) }).routes()));
+  koa.use(atPaths(PAGE_PATHS, createPagesRouter({ views, assetsDir, issuer: config.issuer }).routes()));
+  koa.use(atPaths([ROUTES.introspection, ROUTES.revocation], compose([protocol.routes(), protocol.allowedMethods()])));
   const secureCookies = config.issuer.startsWith('https:');
   const csrf = createCsrf(csrfKey!, { secureCookies });
   koa.use(underPath('/interaction', createInteractionRouter({ provider, accounts, views, csrf, log, audit, firstPartyClients: new Set([CONSOLE_CLIENT_ID]) }).routes()));

@@ -1,13 +1,15 @@
 import Router from '@koa/router';
 
+export const HEALTH_PATHS = ['/healthz', '/readyz'] as const;
+
 /** Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the database answers). */
 export function createHealthRouter(deps: { checkDatabase: () => Promise<void> }): Router {
   const router = new Router();
-  router.get('/healthz', (ctx) => {
+  router.get(HEALTH_PATHS[0], (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { status: 'ok' };
   });
-  router.get('/readyz', async (ctx) => {
+  router.get(HEALTH_PATHS[1], async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     try {
       await deps.checkDatabase();

@@ -6,15 +6,17 @@ import type { Context, Next } from 'koa';
 
 import type { Views } from './views.js';
 
+export const PAGE_PATHS = ['/', '/assets/tessera.css'] as const;
+
 /** `/`, the stylesheet, and friendly 404s (JSON for API paths, a page for browsers). */
 export function createPagesRouter(deps: { views: Views; assetsDir: string; issuer: string }): Router {
   const router = new Router();
   const css = readFileSync(join(deps.assetsDir, 'tessera.css'));
-  router.get('/', (ctx) => {
+  router.get(PAGE_PATHS[0], (ctx) => {
     ctx.type = 'html';
     ctx.body = deps.views.render('home', { title: 'Tessera', issuer: deps.issuer });
   });
-  router.get('/assets/tessera.css', (ctx) => {
+  router.get(PAGE_PATHS[1], (ctx) => {
     ctx.type = 'text/css';
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = css;

@@ -9,3 +9,13 @@ export function underPath(prefix: string, middleware: (ctx: never, next: Next) =
   const run = middleware as unknown as Middleware;
   return (ctx: Context, next: Next) => (ctx.path === prefix || ctx.path.startsWith(`${prefix}/`) ? run(ctx, next) : next());
 }
+
+/**
+ * Runs `middleware` only for requests to exactly one of `paths` (a small router's own routes),
+ * so that other requests skip its route matching altogether.
+ */
+export function atPaths(paths: readonly string[], middleware: (ctx: never, next: Next) => unknown): Middleware {
+  const run = middleware as unknown as Middleware;
+  const known = new Set(paths);
+  return (ctx: Context, next: Next) => (known.has(ctx.path) ? run(ctx, next) : next());
+}
