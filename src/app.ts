@@ -175,7 +175,7 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   const provider = (): Provider => host!.current();
 
   const inspector = createTokenInspector({
-    lookup: createTokenLookup(services.reads),
+    lookup: createTokenLookup(services.reads, databaseKind(config.databaseUrl)),
     issuer: config.issuer,
     jwt: createJwtVerifier({ issuer: config.issuer, publicJwks: () => host!.publicJwks() }),
   });

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openSqlite, type SqliteDatabase } from '../../src/db/fast-reads.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
-import { LOOKUP_SQL } from '../../src/revocation/token-lookup.js';
+import { lookupSql } from '../../src/revocation/token-lookup.js';
+
+const LOOKUP_SQL = lookupSql('sqlite');
 
 // SQLite only (vitest.config.ts): the plans SQLite chooses for introspection's one statement.
 describe('token lookup query plans (SQLite)', () => {
