@@ -3,7 +3,8 @@
 // `npm run bench` does, runs one scenario's load against Tessera started with `node --cpu-prof`,
 // and prints where the server's time went (bench/README.md). With `bare`, the same load (the
 // token scenarios only) goes to the bare oidc-provider baseline, profiled the same way, so the
-// main-thread time per request of both can be compared.
+// main-thread time per request of both can be compared. PROFILE_ENV (JSON) adds to Tessera's
+// environment, e.g. '{"DATABASE_POOL_SIZE":"20"}'.
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +58,7 @@ if (kind === 'bare') {
   process.exit(0);
 }
 const database = await freshDatabase(kind);
-const server = await startTessera(database, process.env.T_MMAP ? { T_MMAP: '1' } : {}, profiling);
+const server = await startTessera(database, process.env.PROFILE_ENV ? JSON.parse(process.env.PROFILE_ENV) : {}, profiling);
 try {
   const ctx = await setUpTessera(server, kind, log);
   const seconds = DEFAULTS.durationSeconds;
