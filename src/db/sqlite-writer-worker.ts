@@ -1,8 +1,17 @@
 // A worker thread that owns Tessera's SQLite write connection for the token paths. Each message
-// is a batch of statements committed in one transaction (one fsync). The commit's fsync, and any
-// wait for the write lock, happen here rather than on the event loop.
+// is a batch of statements committed in one transaction, made durable by one fsync before the
+// batch is answered. The fsync, and any wait for the write lock, happen here rather than on the
+// event loop.
+//
+// The fsync comes after the commit has released the write lock: the connection commits with
+// synchronous=NORMAL (in WAL mode: frames written, not yet synced), then the WAL file itself is
+// synced. Nothing is acknowledged before that sync, so an answered write is as durable as with
+// synchronous=FULL, while the lock is held for the writes only. Prisma's connection, on the
+// event loop, would otherwise find the lock taken for the length of an fsync and sleep in
+// SQLite's busy handler, blocking the event loop.
 // This file is self-contained (node: modules and better-sqlite3 only) so that it runs both
 // compiled from dist/ and, under the test runner, straight from src/ (Node strips the types).
+import { closeSync, fdatasyncSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -13,15 +22,30 @@ interface Statement {
 }
 interface Connection {
   prepare(text: string): Statement;
-  pragma(text: string): unknown;
+  pragma(text: string, options?: { simple: boolean }): unknown;
   close(): void;
 }
 
 const Sqlite = createRequire(import.meta.url)('better-sqlite3') as new (file: string, options: { timeout: number; fileMustExist: boolean }) => Connection;
 const { file, timeoutMs } = workerData as { file: string; timeoutMs: number };
 const db = new Sqlite(file, { timeout: timeoutMs, fileMustExist: true });
-// Every commit durable, as on every connection Tessera opens (see openSqlite in fast-reads.ts).
-db.pragma('synchronous = FULL');
+// In WAL mode the WAL is synced below, after each commit; a database in another journal mode
+// (never the server's) keeps synchronous=FULL, every commit synced by SQLite itself.
+const walMode = db.pragma('journal_mode', { simple: true }) === 'wal';
+db.pragma(walMode ? 'synchronous = NORMAL' : 'synchronous = FULL');
+const wal = `${file}-wal`;
+
+/** Syncs the WAL file (the commits written so far) to the disk. */
+function syncWal(): void {
+  if (!walMode) return;
+  // Opened each time: SQLite may truncate or recreate the file between batches.
+  const fd = openSync(wal, 'r+');
+  try {
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 const statements = new Map<string, Statement>();
 function run(text: string, values: readonly unknown[] = []): void {
@@ -67,6 +91,13 @@ port.on('message', (request: WriterRequest) => {
     } catch {
       // the transaction is already gone
     }
+    reply({ failed: failure(err) });
+    return;
+  }
+  try {
+    syncWal();
+  } catch (err) {
+    // Committed but not known to be on disk: no write of the batch may be acknowledged.
     reply({ failed: failure(err) });
     return;
   }

@@ -36,6 +36,25 @@ describe('the SQLite writer thread', () => {
     }
   });
 
+  it('acknowledges nothing it could not sync to the disk', async () => {
+    const walDir = mkdtempSync(join(tmpdir(), 'tessera-writer-sync-'));
+    const walFile = join(walDir, 's.db');
+    await migrateDatabase({ databaseUrl: `file:${walFile}` });
+    const keeper = openSqlite(walFile, { timeout: 1000, fileMustExist: true });
+    keeper.pragma('journal_mode = WAL');
+    const writer = createSqliteWriter(walFile, 1000);
+    try {
+      await expect(writer.write(insert('synced'))).resolves.toBe(true);
+      // The commit lands in the WAL; without the file there is nothing to sync, and no answer of true.
+      rmSync(`${walFile}-wal`);
+      await expect(writer.write(insert('unsyncable'))).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await writer.close();
+      keeper.close();
+      rmSync(walDir, { recursive: true, force: true });
+    }
+  });
+
   it('settles every write of a batch after its commit, rejects a failing one alone, and refuses writes once closed', async () => {
     const writer = createSqliteWriter(file, 1000);
     const results = await Promise.allSettled([insert('w-1'), insert('w-2'), insert('w-1'), insert('w-3')].map((w) => writer.write(w)));
