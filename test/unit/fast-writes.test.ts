@@ -173,7 +173,7 @@ describe('token writes outside Prisma (issuance path)', () => {
         await new Promise((r) => setTimeout(r, 100));
         if (testDatabaseKind === 'sqlite') expect(landed).toBeUndefined();
       }, { timeout: 10_000 });
-      await expect.poll(() => landed).toBe(true);
+      await expect.poll(() => landed, { timeout: 10_000 }).toBe(true);
       expect(ticks).toBeGreaterThan(5);
     } finally {
       clearInterval(ticker);

@@ -25,10 +25,9 @@ describe('the SQLite writer thread', () => {
     const holder = openSqlite(file, { timeout: 0, fileMustExist: true });
     try {
       holder.prepare('BEGIN IMMEDIATE').run();
-      const answer = writer.write(insert('while-locked'));
-      await new Promise((r) => setTimeout(r, 300));
+      // The lock is held until the writer has answered, however long its thread takes to start.
+      await expect(writer.write(insert('while-locked'))).resolves.toBe(false);
       holder.prepare('ROLLBACK').run();
-      await expect(answer).resolves.toBe(false);
       await expect(writer.write(insert('after-unlock'))).resolves.toBe(true);
     } finally {
       holder.close();
