@@ -13,10 +13,11 @@ export interface ClientSecretHasher {
 }
 
 export function createClientSecretHasher(key: string): ClientSecretHasher {
+  const hash = (secret: string): string => keyedHash(key, `client-secret:${secret}`);
   return {
     generate: () => randomBytes(32).toString('base64url'),
-    hash: (secret) => keyedHash(key, `client-secret:${secret}`),
-    matches: (secret, storedHash) => digestsEqual(keyedHash(key, `client-secret:${secret}`), storedHash),
+    hash,
+    matches: (secret, storedHash) => digestsEqual(hash(secret), storedHash),
   };
 }
 

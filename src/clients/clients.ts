@@ -107,23 +107,22 @@ export function createClients(db: Db, secrets: ClientSecretHasher, validate: Met
     return row;
   }
 
-  // Records parsed from the row's exact text: a hit can only be the row as it is stored now,
-  // since any change to the client changes the text read (nothing here is trusted without the read).
-  const parsed = new LRUCache<string, ClientRecord>({ max: 1000 });
+  // The record last parsed for each client, reused only while the row just read has exactly the
+  // stored text it was parsed from: nothing here is trusted without the read.
+  const parsed = new LRUCache<string, { metadata: string; secretHash: string | null; createdAt: number; record: ClientRecord }>({ max: 1000 });
 
   function enabledFromRow(clientId: string, raw: Record<string, unknown> | undefined): EnabledClient | null {
     if (!raw || typeof raw.metadata !== 'string' || readBoolean(raw.disabled)) return null;
+    const { metadata } = raw;
     const secretHash = typeof raw.secretHash === 'string' ? raw.secretHash : null;
-    const metadata = String(raw.metadata);
     const createdAt = readMillis(raw.createdAt) ?? 0;
-    const key = `${clientId}\n${createdAt}\n${secretHash ?? ''}\n${metadata}`;
-    let record = parsed.get(key);
-    if (!record) {
+    let entry = parsed.get(clientId);
+    if (!entry || entry.metadata !== metadata || entry.secretHash !== secretHash || entry.createdAt !== createdAt) {
       const fresh = toRecord({ clientId, metadata, secretHash, disabled: false, createdAt: new Date(createdAt) });
-      record = Object.freeze({ ...fresh, metadata: Object.freeze(fresh.metadata) });
-      parsed.set(key, record);
+      entry = { metadata, secretHash, createdAt, record: Object.freeze({ ...fresh, metadata: Object.freeze(fresh.metadata) }) };
+      parsed.set(clientId, entry);
     }
-    return { record, secretHash };
+    return { record: entry.record, secretHash };
   }
 
   // Every token and revocation request loads its client: one prepared read.

@@ -13,13 +13,13 @@ import { sendOAuthError } from './oauth-error.js';
 export function formBody(limitBytes: number) {
   return async (ctx: Context, next: Next): Promise<void> => {
     if (!ctx.is('application/x-www-form-urlencoded')) return next();
-    const declared = Number(ctx.get('content-length') || 0);
-    if (declared > limitBytes) return sendOAuthError(ctx, 413, 'invalid_request', `the request body is larger than ${limitBytes} bytes`);
+    const tooLarge = () => sendOAuthError(ctx, 413, 'invalid_request', `the request body is larger than ${limitBytes} bytes`);
+    if (Number(ctx.get('content-length') || 0) > limitBytes) return tooLarge();
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > limitBytes) return sendOAuthError(ctx, 413, 'invalid_request', `the request body is larger than ${limitBytes} bytes`);
+      if (size > limitBytes) return tooLarge();
       chunks.push(chunk);
     }
     const body: Record<string, string> = Object.create(null) as Record<string, string>;

@@ -28,10 +28,13 @@ export interface TokenRow {
   client: { disabled: boolean } | null;
 }
 
-/** A token row (null: no such token) and the caller's client columns (`ENABLED_COLUMNS`; all null: no such client). */
+/**
+ * A token row (null: no such token) and, when the lookup was asked for a caller, that client's
+ * columns (`ENABLED_COLUMNS`; all null: no such client).
+ */
 export interface TokenWithCaller {
   row: TokenRow | null;
-  caller: Record<string, unknown>;
+  caller?: Record<string, unknown>;
 }
 
 export type OpaqueKind = 'AccessToken' | 'ClientCredentials' | 'RefreshToken';
@@ -146,33 +149,30 @@ function toRow(raw: Record<string, unknown>): TokenRow {
 }
 
 export interface TokenLookup {
-  /** An opaque token (access, client_credentials or refresh) by SHA-256 of its value. */
-  findOpaque(idHash: string): Promise<TokenRow | null>;
-  /** A JWT access token's record by SHA-256 of its jti. */
-  findJwt(jtiHash: string): Promise<TokenRow | null>;
-  /** findOpaque, with the client `callerId` read in the same statement. */
-  findOpaqueFor(idHash: string, callerId: string): Promise<TokenWithCaller>;
-  /** findJwt, with the client `callerId` read in the same statement. */
-  findJwtFor(jtiHash: string, callerId: string): Promise<TokenWithCaller>;
+  /**
+   * An opaque token (access, client_credentials or refresh) by SHA-256 of its value; with
+   * `callerId`, that client's columns are read in the same statement.
+   */
+  findOpaque(idHash: string, callerId?: string): Promise<TokenWithCaller>;
+  /** A JWT access token's record by SHA-256 of its jti; `callerId` as for findOpaque. */
+  findJwt(jtiHash: string, callerId?: string): Promise<TokenWithCaller>;
 }
 
 export function createTokenLookup(reads: FastReads, kind: DatabaseKind): TokenLookup {
   const sql = lookupSql(kind);
-  const find = async (sql: string, idHash: string): Promise<TokenRow | null> => {
-    const raw = await reads.one(sql, [idHash]);
-    return raw ? toRow(raw) : null;
-  };
-  const findFor = async (sql: string, idHash: string, callerId: string): Promise<TokenWithCaller> => {
-    const raw = (await reads.one(sql, [idHash, callerId])) ?? {};
+  const find = async (alone: string, withCaller: string, idHash: string, callerId: string | undefined): Promise<TokenWithCaller> => {
+    if (callerId === undefined) {
+      const raw = await reads.one(alone, [idHash]);
+      return { row: raw ? toRow(raw) : null };
+    }
+    const raw = (await reads.one(withCaller, [idHash, callerId])) ?? {};
     return {
       row: typeof raw.kind === 'string' ? toRow(raw) : null,
       caller: Object.fromEntries(ENABLED_COLUMNS.map((c) => [c, raw[`caller_${c}`] ?? null])),
     };
   };
   return {
-    findOpaque: (idHash) => find(sql.opaque, idHash),
-    findJwt: (jtiHash) => find(sql.jwt, jtiHash),
-    findOpaqueFor: (idHash, callerId) => findFor(sql.opaqueWithCaller, idHash, callerId),
-    findJwtFor: (jtiHash, callerId) => findFor(sql.jwtWithCaller, jtiHash, callerId),
+    findOpaque: (idHash, callerId) => find(sql.opaque, sql.opaqueWithCaller, idHash, callerId),
+    findJwt: (jtiHash, callerId) => find(sql.jwt, sql.jwtWithCaller, jtiHash, callerId),
   };
 }

@@ -2,7 +2,7 @@ import type { JWTPayload } from 'jose';
 
 import { hashIdentifier } from '../hash.js';
 import type { JwtVerifier } from './jwt-verifier.js';
-import type { TokenLookup, TokenRow, TokenWithCaller } from './token-lookup.js';
+import type { TokenLookup, TokenRow } from './token-lookup.js';
 
 /** RFC 7662 §2.2 response members Tessera returns for an active token. */
 export interface ActiveToken {
@@ -22,7 +22,6 @@ export interface ActiveToken {
 }
 
 export type TokenStatus = ActiveToken | { active: false };
-
 
 export interface TokenInspector {
   /** The one check every token-accepting path shares (cf. Keycloak #15195). */
@@ -79,17 +78,13 @@ export function createTokenInspector(deps: { lookup: TokenLookup; issuer: string
   const { lookup, issuer, jwt } = deps;
 
   type Inspection = { status: TokenStatus; caller?: Record<string, unknown> };
-  // One read: the token alone, or the token with the caller's client.
-  async function read(find: (hash: string) => Promise<TokenRow | null>, findFor: (hash: string, callerId: string) => Promise<TokenWithCaller>, hash: string, callerId: string | undefined): Promise<TokenWithCaller | { row: TokenRow | null; caller?: undefined }> {
-    return callerId === undefined ? { row: await find(hash) } : findFor(hash, callerId);
-  }
 
   async function inspectJwt(token: string, callerId?: string): Promise<Inspection> {
     const payload = await jwt.verifySignature(token);
     if (!payload || typeof payload.jti !== 'string' || typeof payload.exp !== 'number' || typeof payload.client_id !== 'string') return { status: INACTIVE };
     const now = Date.now();
     if (payload.exp * 1000 <= now) return { status: INACTIVE };
-    const { row, caller } = await read(lookup.findJwt, lookup.findJwtFor, hashIdentifier(payload.jti), callerId);
+    const { row, caller } = await lookup.findJwt(hashIdentifier(payload.jti), callerId);
     if (!row || row.clientId !== payload.client_id || !isAlive(row, now)) return { status: INACTIVE, caller };
     return { caller, status: {
       active: true,
@@ -109,7 +104,7 @@ export function createTokenInspector(deps: { lookup: TokenLookup; issuer: string
   }
 
   async function inspectOpaque(token: string, callerId?: string): Promise<Inspection> {
-    const { row, caller } = await read(lookup.findOpaque, lookup.findOpaqueFor, hashIdentifier(token), callerId);
+    const { row, caller } = await lookup.findOpaque(hashIdentifier(token), callerId);
     if (!row?.payload || row.payload.kind !== row.kind || !isAlive(row, Date.now())) return { status: INACTIVE, caller };
     const p = row.payload;
     const kind = row.kind === 'RefreshToken' ? 'refresh_token' : row.kind === 'ClientCredentials' ? 'client_credentials' : 'access_token';
