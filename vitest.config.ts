@@ -5,9 +5,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // One id per run: PostgreSQL test databases carry it, and the global teardown drops them.
 process.env.TESSERA_TEST_RUN ??= randomBytes(4).toString('hex');
 
-// Suites that define tests only on PostgreSQL (they wrap their describe in a database check).
+// Suites that define tests only on PostgreSQL (a database check, or PostgreSQL machinery).
 // Vitest fails a file that defines no test, so the SQLite pass leaves them out altogether.
-const postgresqlOnly = ['test/flows/multi-instance.test.ts'];
+const postgresqlOnly = ['test/flows/multi-instance.test.ts', 'test/unit/postgres-writer.test.ts'];
 // And suites of SQLite-only machinery, which the PostgreSQL pass leaves out.
 const sqliteOnly = ['test/unit/sqlite-writer.test.ts', 'test/unit/token-lookup-plan.test.ts'];
 

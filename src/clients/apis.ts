@@ -114,7 +114,7 @@ export function createApis(db: Db, reads: FastReads): Apis {
     },
 
     async find(identifier) {
-      const raw = await reads.one(FIND_QUERY, [identifier]);
+      const raw = await reads.shared(FIND_QUERY, [identifier]);
       if (!raw) return null;
       return toApi({
         identifier: String(raw.identifier),

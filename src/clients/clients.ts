@@ -127,7 +127,7 @@ export function createClients(db: Db, secrets: ClientSecretHasher, validate: Met
 
   // Every token and revocation request loads its client: one prepared read.
   async function findEnabled(clientId: string): Promise<EnabledClient | null> {
-    return enabledFromRow(clientId, await reads.one(ENABLED_QUERY, [clientId]));
+    return enabledFromRow(clientId, await reads.shared(ENABLED_QUERY, [clientId]));
   }
 
   function checkSecret(found: EnabledClient | null, secret: string): ClientRecord | null {

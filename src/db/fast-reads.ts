@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import pg from 'pg';
 
 import { sqliteFilePath, type DatabaseKind, type PoolOptions } from './client.js';
+import { createPostgresWriter } from './postgres-writer.js';
+import { coalesceReads } from './shared-reads.js';
 import { createSqliteWriter } from './sqlite-writer.js';
 
 /**
@@ -36,6 +38,12 @@ export function readBoolean(value: unknown): boolean {
 
 export interface FastReads {
   one(sql: string, params: readonly unknown[]): Promise<Record<string, unknown> | undefined>;
+  /**
+   * The same read for a row that many concurrent requests want (a client, an API): on
+   * PostgreSQL, identical reads in flight together are coalesced (shared-reads.ts), each caller
+   * still seeing the row as of a moment after its call. SQLite reads are synchronous: no change.
+   */
+  shared(sql: string, params: readonly string[]): Promise<Record<string, unknown> | undefined>;
   /**
    * One single-statement write, committed before the promise settles, for the token paths. On
    * SQLite it answers false when the write lock could not be had within the busy timeout, and the
@@ -100,16 +108,18 @@ function sqliteReads(databaseUrl: string, pool: PoolOptions, options: FastReadsO
   const sqliteValue = (v: unknown): unknown => (v instanceof Date ? v.getTime() : typeof v === 'boolean' ? Number(v) : v);
   // Writes go to a thread of their own (sqlite-writer.ts): group commit, fsync off the event loop.
   const writer = createSqliteWriter(sqliteFilePath(databaseUrl), pool.connectTimeoutSeconds * 1000);
+  async function one(sql: string, params: readonly unknown[]): Promise<Record<string, unknown> | undefined> {
+    const { text, order } = positional(sql);
+    let stmt = statements.get(text);
+    if (!stmt) {
+      stmt = db.prepare(text);
+      statements.set(text, stmt);
+    }
+    return stmt.get(...order.map((i) => params[i])) as Record<string, unknown> | undefined;
+  }
   return {
-    async one(sql, params) {
-      const { text, order } = positional(sql);
-      let stmt = statements.get(text);
-      if (!stmt) {
-        stmt = db.prepare(text);
-        statements.set(text, stmt);
-      }
-      return stmt.get(...order.map((i) => params[i])) as Record<string, unknown> | undefined;
-    },
+    one,
+    shared: one,
     write(sql, params) {
       const { text, order } = positional(sql);
       return writer.write({ text, values: order.map((i) => sqliteValue(params[i])) });
@@ -140,13 +150,18 @@ function postgresReads(databaseUrl: string, options: PoolOptions): FastReads {
     const result = await pool.query({ name, text: sql, values: params as unknown[] });
     return result.rows[0] as Record<string, unknown> | undefined;
   }
+  // Token writes are group-committed (postgres-writer.ts): one statement per batch of inserts.
+  const writer = createPostgresWriter((sql, params, prepared) =>
+    prepared ? one(sql, params) : pool.query({ text: sql, values: params as unknown[] }));
   return {
     one,
+    shared: coalesceReads(one),
     async write(sql, params) {
-      await one(sql, params);
+      await writer.write(sql, params);
       return true;
     },
     async close() {
+      await writer.close();
       await pool.end();
     },
   };
