@@ -5,7 +5,7 @@
 // token scenarios only) goes to the bare oidc-provider baseline, profiled the same way, so the
 // main-thread time per request of both can be compared. PROFILE_ENV (JSON) adds to Tessera's
 // environment, e.g. '{"DATABASE_POOL_SIZE":"20"}'.
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -37,11 +37,32 @@ const TOKEN_SCENARIOS = {
   'cc-jwt': async (url) => ({ url: `${url}/token`, body: form({ grant_type: 'client_credentials', resource: 'https://jwt.bench', scope: 'read' }) }),
 };
 let window;
-const tokenLoad = async (url, auth) => {
+let cpu;
+/** User and system CPU time of a process (all its threads, and per thread name), in ms (Linux /proc). */
+function cpuMillis(pid) {
+  const ticks = (stat) => {
+    const fields = stat.split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, USER_HZ 100
+  };
+  const threads = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      threads[name] = (threads[name] ?? 0) + ticks(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return { total: ticks(readFileSync(`/proc/${pid}/stat`, 'utf8')), threads };
+}
+const tokenLoad = async (url, auth, pid) => {
   const { url: target, body } = await TOKEN_SCENARIOS[scenario](url, auth);
   const from = monotonicMicros();
+  const cpuFrom = cpuMillis(pid);
   const figures = await measure(shape({ url: target, headers: { 'content-type': FORM, authorization: auth }, body }), { runs: 1 });
   window = [from, monotonicMicros()];
+  const cpuTo = cpuMillis(pid);
+  cpu = { total: cpuTo.total - cpuFrom.total, threads: Object.fromEntries(Object.entries(cpuTo.threads).map(([k, v]) => [k, v - (cpuFrom.threads[k] ?? 0)])) };
   return figures;
 };
 if (kind === 'bare') {
@@ -50,7 +71,7 @@ if (kind === 'bare') {
   const bare = await startProcess(join(root, 'bench/baselines/oidc-provider.mjs'), { PORT: String(port) }, 'baseline listening', undefined, profiling);
   let figures;
   try {
-    figures = await tokenLoad(`http://127.0.0.1:${port}`, basic(BASELINE_CLIENT.id, BASELINE_CLIENT.secret));
+    figures = await tokenLoad(`http://127.0.0.1:${port}`, basic(BASELINE_CLIENT.id, BASELINE_CLIENT.secret), bare.pid);
   } finally {
     await bare.stop();
   }
@@ -64,7 +85,7 @@ try {
   const seconds = DEFAULTS.durationSeconds;
   let figures;
   if (TOKEN_SCENARIOS[scenario]) {
-    figures = await tokenLoad(server.url, ctx.rsAuth);
+    figures = await tokenLoad(server.url, ctx.rsAuth, server.pid);
   } else if (scenario === 'rotation') {
     const auth = basic(ctx.appClient.clientId, ctx.appClient.clientSecret);
     const own = ctx.seeded.refreshPool.filter((t) => t.clientId === ctx.appClient.clientId);
@@ -102,6 +123,11 @@ function report(figures, andSummarize = true) {
   const { runs: _runs, firstError: _e, ...shown } = figures;
   log(`${scenario} (${kind}): ${JSON.stringify(shown)}`);
   requests = (figures.runs ?? []).reduce((n, r) => n + r.total, 0) || figures.total;
+  if (cpu !== undefined) {
+    const per = (ms) => `${((ms * 1000) / requests).toFixed(0)} µs`;
+    const threads = Object.entries(cpu.threads).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${per(v)}`).join(', ');
+    log(`server process CPU per request (user + system): ${per(cpu.total)}; by thread: ${threads}`);
+  }
   if (andSummarize) summarize();
 }
 

@@ -70,6 +70,21 @@ describe('hashIdentifier / keyedHash / constantTimeEqual', () => {
     expect(keyedHash('clé-ключ', 'v')).toBe(createHmac('sha256', 'clé-ключ').update('v').digest('base64url'));
   });
 
+  it('keyedHash equals node:crypto HMAC for keys shorter than, equal to and longer than the 64-byte block (RFC 4231 case 6: a 131-byte key)', () => {
+    const case6 = Buffer.alloc(131, 0xaa).toString('latin1');
+    expect(createHmac('sha256', Buffer.from(case6, 'utf8')).update('Test Using Larger Than Block-Size Key - Hash Key First').digest('base64url'))
+      .toBe(keyedHash(case6, 'Test Using Larger Than Block-Size Key - Hash Key First'));
+    for (const keyLength of [0, 1, 32, 63, 64, 65, 100, 200]) {
+      const key = 'k'.repeat(keyLength);
+      for (const value of ['', 'v', 'x'.repeat(55), 'x'.repeat(64), 'ü'.repeat(300)]) {
+        expect(keyedHash(key, value)).toBe(createHmac('sha256', key).update(value).digest('base64url'));
+      }
+    }
+    // A multi-byte key whose characters straddle the block boundary.
+    const wide = 'ключ'.repeat(9);
+    expect(keyedHash(wide, 'v')).toBe(createHmac('sha256', wide).update('v').digest('base64url'));
+  });
+
   it('digestsEqual compares digests exactly, whatever their encoding', () => {
     const d = keyedHash('k', 'secret');
     expect(digestsEqual(d, keyedHash('k', 'secret'))).toBe(true);
