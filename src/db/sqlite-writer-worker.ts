@@ -9,9 +9,14 @@
 // synchronous=FULL, while the lock is held for the writes only. Prisma's connection, on the
 // event loop, would otherwise find the lock taken for the length of an fsync and sleep in
 // SQLite's busy handler, blocking the event loop.
+//
+// The thread also answers reads of the rows every token request wants (its client, its API).
+// This connection's page cache stays valid across its own commits, while any other connection
+// finds the database changed at each read and starts from an empty cache (bench/README.md). The
+// WAL sync runs on the thread's I/O pool, so such reads are answered while a batch syncs.
 // This file is self-contained (node: modules and better-sqlite3 only) so that it runs both
 // compiled from dist/ and, under the test runner, straight from src/ (Node strips the types).
-import { closeSync, fdatasyncSync, openSync } from 'node:fs';
+import { close, fdatasync, open } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -19,6 +24,7 @@ import type { WriterFailure, WriterReply, WriterRequest } from './sqlite-writer.
 
 interface Statement {
   run(...values: unknown[]): unknown;
+  get(...values: unknown[]): unknown;
 }
 interface Connection {
   prepare(text: string): Statement;
@@ -35,26 +41,27 @@ const walMode = db.pragma('journal_mode', { simple: true }) === 'wal';
 db.pragma(walMode ? 'synchronous = NORMAL' : 'synchronous = FULL');
 const wal = `${file}-wal`;
 
-/** Syncs the WAL file (the commits written so far) to the disk. */
-function syncWal(): void {
-  if (!walMode) return;
+/** Syncs the WAL file (the commits written so far) to the disk, off this thread's loop. */
+function syncWal(done: (err: NodeJS.ErrnoException | null) => void): void {
+  if (!walMode) return done(null);
   // Opened each time: SQLite may truncate or recreate the file between batches.
-  const fd = openSync(wal, 'r+');
-  try {
-    fdatasyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  open(wal, 'r+', (openErr, fd) => {
+    if (openErr) return done(openErr);
+    fdatasync(fd, (syncErr) => close(fd, (closeErr) => done(syncErr ?? closeErr)));
+  });
 }
 
 const statements = new Map<string, Statement>();
-function run(text: string, values: readonly unknown[] = []): void {
+function prepared(text: string): Statement {
   let statement = statements.get(text);
   if (!statement) {
     statement = db.prepare(text);
     statements.set(text, statement);
   }
-  statement.run(...values);
+  return statement;
+}
+function run(text: string, values: readonly unknown[] = []): void {
+  prepared(text).run(...values);
 }
 
 const failure = (err: unknown): WriterFailure => ({ message: (err as Error).message, code: (err as { code?: string }).code });
@@ -67,6 +74,18 @@ port.on('message', (request: WriterRequest) => {
     return;
   }
   const reply = (body: Omit<WriterReply, 'id'>) => port.postMessage({ id: request.id, ...body });
+  if (request.reads) {
+    // Each read alone, outside any transaction: it sees every commit made so far.
+    const rows = request.reads.map(({ text, values }) => {
+      try {
+        return { row: (prepared(text).get(...values) as Record<string, unknown> | undefined) ?? null };
+      } catch (err) {
+        return { error: failure(err) };
+      }
+    });
+    reply({ rows });
+    return;
+  }
   try {
     // Waits (up to the busy timeout) while a transaction of another connection holds the lock.
     run('BEGIN IMMEDIATE');
@@ -94,12 +113,9 @@ port.on('message', (request: WriterRequest) => {
     reply({ failed: failure(err) });
     return;
   }
-  try {
-    syncWal();
-  } catch (err) {
+  syncWal((err) => {
     // Committed but not known to be on disk: no write of the batch may be acknowledged.
-    reply({ failed: failure(err) });
-    return;
-  }
-  reply({ errors });
+    if (err) reply({ failed: failure(err) });
+    else reply({ errors });
+  });
 });

@@ -12,10 +12,15 @@ export interface WriterFailure {
 export interface WriterRequest {
   readonly id: number;
   readonly writes: readonly WriterStatement[];
+  /** Reads to answer at once, each alone (then `writes` is empty). */
+  readonly reads?: readonly WriterStatement[];
   readonly close?: boolean;
 }
+export type ReadOutcome = { readonly row: Record<string, unknown> | null } | { readonly error: WriterFailure };
 export interface WriterReply {
   readonly id: number;
+  /** For a request of reads: each read's row (null for none) or failure, in order. */
+  readonly rows?: readonly ReadOutcome[];
   /** Per statement: null when it ran. Absent when the whole batch failed. */
   readonly errors?: readonly (WriterFailure | null)[];
   /** The batch as a whole failed (no write lock within the busy timeout, or the commit failed). */
@@ -29,6 +34,13 @@ export interface SqliteWriter {
    * then writes through Prisma), rejected when the statement or the commit failed.
    */
   write(statement: WriterStatement): Promise<boolean>;
+  /**
+   * One row by a statement run on the writer's connection, whose page cache its own commits
+   * leave warm (for the rows every token request reads). The read starts after the call, even
+   * while a batch is in flight; identical reads asked for in the same turn of the event loop
+   * are run once and share the row.
+   */
+  read(statement: WriterStatement): Promise<Record<string, unknown> | undefined>;
   close(): Promise<void>;
 }
 
@@ -37,6 +49,10 @@ export interface SqliteWriter {
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './sqlite-writer-worker.ts' : './sqlite-writer-worker.js', import.meta.url);
 
 type Pending = WriterStatement & { resolve(ok: boolean): void; reject(err: unknown): void };
+interface PendingRead {
+  readonly statement: WriterStatement;
+  readonly waiters: { resolve(row: Record<string, unknown> | undefined): void; reject(err: unknown): void }[];
+}
 
 function toError(failure: WriterFailure): Error {
   return Object.assign(new Error(failure.message), { code: failure.code });
@@ -55,17 +71,26 @@ export function createSqliteWriter(file: string, timeoutMs: number): SqliteWrite
   let nextId = 1;
   let closing: Promise<void> | undefined;
   let scheduled = false;
+  let readsQueued = new Map<string, PendingRead>();
+  const readsInFlight = new Map<number, PendingRead[]>();
+  let readsScheduled = false;
 
   function failAll(err: unknown): void {
     const batches = [inFlight?.batch ?? [], queued];
     inFlight = undefined;
     queued = [];
     for (const batch of batches) for (const w of batch) w.reject(err);
+    const reads = [...readsInFlight.values(), [...readsQueued.values()]];
+    readsInFlight.clear();
+    readsQueued = new Map();
+    for (const group of reads) for (const r of group) for (const w of r.waiters) w.reject(err);
   }
+
+  const busy = () => inFlight !== undefined || readsInFlight.size > 0;
 
   function start(): Worker {
     const w = new Worker(WORKER_URL, { workerData: { file, timeoutMs } });
-    w.on('message', (reply: WriterReply) => settle(reply));
+    w.on('message', (reply: WriterReply) => (reply.rows ? settleReads(reply) : settle(reply)));
     w.on('error', (err) => {
       worker = undefined;
       failAll(err);
@@ -73,7 +98,7 @@ export function createSqliteWriter(file: string, timeoutMs: number): SqliteWrite
     w.on('exit', (code) => {
       if (worker !== w) return;
       worker = undefined;
-      if (inFlight || queued.length > 0) failAll(new Error(`the SQLite writer thread ended (code ${code})`));
+      if (busy() || queued.length > 0 || readsQueued.size > 0) failAll(new Error(`the SQLite writer thread ended (code ${code})`));
     });
     return w;
   }
@@ -105,7 +130,33 @@ export function createSqliteWriter(file: string, timeoutMs: number): SqliteWrite
       });
     }
     if (queued.length > 0) flush();
-    else worker?.unref();
+    else if (!busy()) worker?.unref();
+  }
+
+  function flushReads(): void {
+    readsScheduled = false;
+    if (readsQueued.size === 0) return;
+    const group = [...readsQueued.values()];
+    readsQueued = new Map();
+    const id = nextId++;
+    readsInFlight.set(id, group);
+    worker ??= start();
+    worker.ref();
+    worker.postMessage({ id, writes: [], reads: group.map((r) => r.statement) } satisfies WriterRequest);
+  }
+
+  function settleReads(reply: WriterReply): void {
+    const group = readsInFlight.get(reply.id);
+    if (!group) return;
+    readsInFlight.delete(reply.id);
+    group.forEach((r, i) => {
+      const outcome = reply.rows![i]!;
+      for (const w of r.waiters) {
+        if ('error' in outcome) w.reject(toError(outcome.error));
+        else w.resolve(outcome.row ?? undefined);
+      }
+    });
+    if (!busy()) worker?.unref();
   }
 
   return {
@@ -119,9 +170,25 @@ export function createSqliteWriter(file: string, timeoutMs: number): SqliteWrite
         }
       });
     },
+    read(statement) {
+      if (closing) return Promise.reject(new Error('the SQLite writer is closed'));
+      return new Promise((resolve, reject) => {
+        const key = JSON.stringify([statement.text, statement.values]);
+        let pending = readsQueued.get(key);
+        if (!pending) {
+          pending = { statement, waiters: [] };
+          readsQueued.set(key, pending);
+        }
+        pending.waiters.push({ resolve, reject });
+        if (!readsScheduled) {
+          readsScheduled = true;
+          setImmediate(flushReads);
+        }
+      });
+    },
     close() {
       closing ??= (async () => {
-        while (inFlight || queued.length > 0) {
+        while (busy() || queued.length > 0 || readsQueued.size > 0) {
           if (!inFlight) flush();
           await new Promise((r) => setTimeout(r, 5));
         }

@@ -68,4 +68,33 @@ describe('the SQLite writer thread', () => {
     await writer.close();
     await expect(writer.write(insert('w-4'))).rejects.toThrow(/closed/);
   });
+
+  it('reads on its own connection see every commit made before the call, its own and other connections\' alike, and nothing is cached', async () => {
+    const writer = createSqliteWriter(file, 1000);
+    const other = openSqlite(file, { timeout: 1000, fileMustExist: true });
+    const byId = (id: string) => ({ text: 'SELECT id, payload FROM "OidcGrant" WHERE id = ?', values: [id] });
+    try {
+      await expect(writer.read(byId('r-1'))).resolves.toBeUndefined();
+      await writer.write(insert('r-1'));
+      await expect(writer.read(byId('r-1'))).resolves.toEqual({ id: 'r-1', payload: '{}' });
+      // A change committed by another connection (Prisma, the CLI) is seen by the next read.
+      other.prepare('UPDATE "OidcGrant" SET payload = ? WHERE id = ?').run('{"changed":true}', 'r-1');
+      await expect(writer.read(byId('r-1'))).resolves.toEqual({ id: 'r-1', payload: '{"changed":true}' });
+      other.prepare('DELETE FROM "OidcGrant" WHERE id = ?').run('r-1');
+      // Reads asked for together: identical ones share a row, a failing one fails alone.
+      const [gone, again, broken] = await Promise.allSettled([writer.read(byId('r-1')), writer.read(byId('r-1')), writer.read({ text: 'SELECT nope FROM "OidcGrant"', values: [] })]);
+      expect(gone).toEqual({ status: 'fulfilled', value: undefined });
+      expect(again).toEqual({ status: 'fulfilled', value: undefined });
+      expect(broken.status).toBe('rejected');
+      // A read asked for while a batch is in flight is answered, and sees what committed before it.
+      const [written, read] = await Promise.all([writer.write(insert('r-2')), writer.read(byId('r-2'))]);
+      expect(written).toBe(true);
+      expect(read === undefined || read.id === 'r-2').toBe(true);
+      await expect(writer.read(byId('r-2'))).resolves.toMatchObject({ id: 'r-2' });
+    } finally {
+      other.close();
+      await writer.close();
+    }
+    await expect(writer.read(byId('r-2'))).rejects.toThrow(/closed/);
+  });
 });
