@@ -197,6 +197,8 @@ export function createSqliteWriter(file: string, timeoutMs: number): SqliteWrite
         if (!w) return;
         await new Promise<void>((resolve) => {
           w.once('exit', () => resolve());
+          // An idle thread is unref'd; waiting for its exit must keep the process alive.
+          w.ref();
           w.postMessage({ id: 0, writes: [], close: true } satisfies WriterRequest);
         });
       })();

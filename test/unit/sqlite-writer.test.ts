@@ -97,4 +97,23 @@ describe('the SQLite writer thread', () => {
     }
     await expect(writer.read(byId('r-2'))).rejects.toThrow(/closed/);
   });
+
+  it('closing an idle writer waits for its thread to end, in a process with nothing else to keep it alive', async () => {
+    // A child process: the test runner's own handles would keep this one alive regardless.
+    const script = `
+      import { createSqliteWriter } from ${JSON.stringify(new URL('../../src/db/sqlite-writer.ts', import.meta.url).href)};
+      const writer = createSqliteWriter(${JSON.stringify(file)}, 1000);
+      await writer.read({ text: 'SELECT 1 AS one', values: [] });
+      await writer.close();
+      console.log('closed');
+    `;
+    const { spawnSync } = await import('node:child_process');
+    const { writeFileSync } = await import('node:fs');
+    const entry = join(dir, 'close-idle.mjs');
+    writeFileSync(entry, script);
+    const result = spawnSync(process.execPath, [entry], { encoding: 'utf8', timeout: 20_000 });
+    expect(result.stderr).not.toMatch(/unsettled top-level await/);
+    expect(result.stdout.trim()).toBe('closed');
+    expect(result.status).toBe(0);
+  });
 });
