@@ -120,7 +120,8 @@ try {
 summarize();
 
 function report(figures, andSummarize = true) {
-  const { runs: _runs, firstError: _e, ...shown } = figures;
+  const { runs: _runs, firstError, ...shown } = figures;
+  if (firstError) log(`first error: ${JSON.stringify(firstError).slice(0, 600)}`);
   log(`${scenario} (${kind}): ${JSON.stringify(shown)}`);
   requests = (figures.runs ?? []).reduce((n, r) => n + r.total, 0) || figures.total;
   if (cpu !== undefined) {

@@ -1,5 +1,5 @@
 // `npm run bench`: Tessera against baselines measured in the same run, on SQLite and PostgreSQL,
-// each Tessera database freshly seeded with 10k users and 100k live rows first.
+// each Tessera database freshly seeded with 10k users and 110k live rows first.
 // Prints tables and writes bench/results/<timestamp>.json with machine information.
 // Environment: BENCH_DURATION (s per measured run, default 6), BENCH_RUNS (3; figures are the
 // median), BENCH_WARMUP (s, 2), BENCH_CONNECTIONS (50), BENCH_LOGIN_CONCURRENCY (4),

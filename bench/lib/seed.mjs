@@ -1,5 +1,5 @@
 // Seeds a migrated Tessera database with realistic live data, straight in SQL: 10k users and
-// 100k live rows (sessions, grants, refresh tokens, opaque access tokens, JWT access-token
+// 110k live rows (sessions, grants, refresh tokens, opaque access tokens, JWT access-token
 // records) spread across those users and a few clients. Rows mirror prisma/schema.prisma and
 // src/oidc/adapter.ts `toRow`: id = SHA-256(value) base64url, the payload JSON without jti,
 // the grantId/sessionUid/accountId/clientId columns and expiresAt.
@@ -107,9 +107,9 @@ export async function seed(kind, url, template, options = SEED_DEFAULTS) {
     await w.insert('User', ['id', 'email', 'passwordHash', 'disabled', 'roles', 'createdAt', 'updatedAt'],
       users.map((u) => [u.id, u.email, user.passwordHash, false, '[]', now, now]));
 
-    // Per user: one browser session holding grants for two apps. Per grant: one or two refresh
-    // tokens (half the grants have two, as after a second sign-in), one opaque access token and
-    // one JWT access-token record. 10k sessions + 20k grants + 30k RT + 20k AT + 20k JWT = 100k.
+    // Per user: one browser session holding grants for two apps. Per grant: two refresh tokens,
+    // one opaque access token and one JWT access-token record.
+    // 10k sessions + 20k grants + 40k RT + 20k AT + 20k JWT = 110k.
     const sessions = [];
     const grants = [];
     const refreshTokens = [];
@@ -127,7 +127,8 @@ export async function seed(kind, url, template, options = SEED_DEFAULTS) {
         grants.push(modelRow(grantId, { iat: loginTs, exp: loginTs + DAYS14, accountId: u.id, clientId: c, kind: 'Grant', openid: { scope: 'openid email' } },
           { grantId, accountId: u.id, clientId: c }, now));
         const bound = { accountId: u.id, clientId: c, grantId, sessionUid: uid };
-        const rtCount = grants.length <= options.users ? 2 : 1;
+        // Two per grant, as after a second sign-in: rotation consumes one per request.
+        const rtCount = 2;
         for (let k = 0; k < rtCount; k += 1) {
           const rt = value();
           refreshTokens.push(modelRow(rt, {

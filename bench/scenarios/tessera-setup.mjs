@@ -1,6 +1,6 @@
 // Tessera on a fresh database: the CLI makes a JWT API, a resource-server client (it
 // introspects), one web client and one user as templates; then the seeder writes 10k users and
-// 100k live rows (bench/lib/seed.mjs). Samples of every seeded kind are checked before anything
+// 110k live rows (bench/lib/seed.mjs). Samples of every seeded kind are checked before anything
 // is measured.
 import { randomBytes } from 'node:crypto';
 

@@ -2,7 +2,7 @@
 // oidc-provider baseline (`compare`): introspection (opaque client_credentials token, JWT,
 // unknown, seeded refresh tokens, seeded user access tokens), client_credentials issuance,
 // userinfo, and refresh-token rotation. Seeded tokens are cycled through (random rows among the
-// 100k), except in rotation, where each is sent once.
+// 110k), except in rotation, where each is sent once.
 import { FORM, basic, consumingShape, form, pooled, post, shape } from '../lib/load.mjs';
 
 export async function tokenScenarios(ctx, compare) {
@@ -52,7 +52,7 @@ export async function tokenScenarios(ctx, compare) {
       return pool;
     },
     giveBack: (unused) => seeded.refreshPool.unshift(...unused),
-    guessPerSecond: 300,
+    guessPerSecond: 1000,
   }));
   return { userAtIntrospection: userAt };
 }
