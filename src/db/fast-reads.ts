@@ -40,9 +40,9 @@ export interface FastReads {
   one(sql: string, params: readonly unknown[]): Promise<Record<string, unknown> | undefined>;
   /**
    * The same read for a row that many concurrent requests want (a client, an API), each caller
-   * seeing the row as of a moment after its call. On PostgreSQL, identical reads in flight
-   * together are coalesced (shared-reads.ts). On SQLite, the writer thread reads it on its own
-   * connection, the only one whose page cache the token writes do not keep emptying.
+   * seeing the row as of a moment after its call: identical reads in flight together are
+   * coalesced (shared-reads.ts). On SQLite, the writer thread reads it on its own connection,
+   * the only one whose page cache the token writes do not keep emptying.
    */
   shared(sql: string, params: readonly string[]): Promise<Record<string, unknown> | undefined>;
   /**
@@ -121,10 +121,10 @@ function sqliteReads(databaseUrl: string, pool: PoolOptions, options: FastReadsO
   return {
     one,
     // Rows every token request wants are read by the writer thread, on its warm connection.
-    shared(sql, params) {
+    shared: coalesceReads((sql, params) => {
       const { text, order } = positional(sql);
       return writer.read({ text, values: order.map((i) => params[i]) });
-    },
+    }),
     write(sql, params) {
       const { text, order } = positional(sql);
       return writer.write({ text, values: order.map((i) => sqliteValue(params[i])) });

@@ -37,8 +37,8 @@ export interface SqliteWriter {
   /**
    * One row by a statement run on the writer's connection, whose page cache its own commits
    * leave warm (for the rows every token request reads). The read starts after the call, even
-   * while a batch is in flight; identical reads asked for in the same turn of the event loop
-   * are run once and share the row.
+   * while a batch is in flight. The reads asked for in one turn of the event loop go to the
+   * thread in one message; identical reads are coalesced by the caller (shared-reads.ts).
    */
   read(statement: WriterStatement): Promise<Record<string, unknown> | undefined>;
   close(): Promise<void>;
@@ -49,10 +49,7 @@ export interface SqliteWriter {
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './sqlite-writer-worker.ts' : './sqlite-writer-worker.js', import.meta.url);
 
 type Pending = WriterStatement & { resolve(ok: boolean): void; reject(err: unknown): void };
-interface PendingRead {
-  readonly statement: WriterStatement;
-  readonly waiters: { resolve(row: Record<string, unknown> | undefined): void; reject(err: unknown): void }[];
-}
+type PendingRead = WriterStatement & { resolve(row: Record<string, unknown> | undefined): void; reject(err: unknown): void };
 
 function toError(failure: WriterFailure): Error {
   return Object.assign(new Error(failure.message), { code: failure.code });
@@ -71,7 +68,7 @@ export function createSqliteWriter(file: string, timeoutMs: number): SqliteWrite
   let nextId = 1;
   let closing: Promise<void> | undefined;
   let scheduled = false;
-  let readsQueued = new Map<string, PendingRead>();
+  let readsQueued: PendingRead[] = [];
   const readsInFlight = new Map<number, PendingRead[]>();
   let readsScheduled = false;
 
@@ -80,13 +77,16 @@ export function createSqliteWriter(file: string, timeoutMs: number): SqliteWrite
     inFlight = undefined;
     queued = [];
     for (const batch of batches) for (const w of batch) w.reject(err);
-    const reads = [...readsInFlight.values(), [...readsQueued.values()]];
+    const reads = [...readsInFlight.values(), readsQueued];
     readsInFlight.clear();
-    readsQueued = new Map();
-    for (const group of reads) for (const r of group) for (const w of r.waiters) w.reject(err);
+    readsQueued = [];
+    for (const group of reads) for (const r of group) r.reject(err);
   }
 
+  /** A batch or reads in flight: the thread must keep the process alive. */
   const busy = () => inFlight !== undefined || readsInFlight.size > 0;
+  /** Nothing in flight and nothing waiting to be sent. */
+  const idle = () => !busy() && queued.length === 0 && readsQueued.length === 0;
 
   function start(): Worker {
     const w = new Worker(WORKER_URL, { workerData: { file, timeoutMs } });
@@ -98,7 +98,7 @@ export function createSqliteWriter(file: string, timeoutMs: number): SqliteWrite
     w.on('exit', (code) => {
       if (worker !== w) return;
       worker = undefined;
-      if (busy() || queued.length > 0 || readsQueued.size > 0) failAll(new Error(`the SQLite writer thread ended (code ${code})`));
+      if (!idle()) failAll(new Error(`the SQLite writer thread ended (code ${code})`));
     });
     return w;
   }
@@ -135,14 +135,14 @@ export function createSqliteWriter(file: string, timeoutMs: number): SqliteWrite
 
   function flushReads(): void {
     readsScheduled = false;
-    if (readsQueued.size === 0) return;
-    const group = [...readsQueued.values()];
-    readsQueued = new Map();
+    if (readsQueued.length === 0) return;
+    const group = readsQueued;
+    readsQueued = [];
     const id = nextId++;
     readsInFlight.set(id, group);
     worker ??= start();
     worker.ref();
-    worker.postMessage({ id, writes: [], reads: group.map((r) => r.statement) } satisfies WriterRequest);
+    worker.postMessage({ id, writes: [], reads: group.map(({ text, values }) => ({ text, values })) } satisfies WriterRequest);
   }
 
   function settleReads(reply: WriterReply): void {
@@ -151,10 +151,8 @@ export function createSqliteWriter(file: string, timeoutMs: number): SqliteWrite
     readsInFlight.delete(reply.id);
     group.forEach((r, i) => {
       const outcome = reply.rows![i]!;
-      for (const w of r.waiters) {
-        if ('error' in outcome) w.reject(toError(outcome.error));
-        else w.resolve(outcome.row ?? undefined);
-      }
+      if ('error' in outcome) r.reject(toError(outcome.error));
+      else r.resolve(outcome.row ?? undefined);
     });
     if (!busy()) worker?.unref();
   }
@@ -173,13 +171,7 @@ export function createSqliteWriter(file: string, timeoutMs: number): SqliteWrite
     read(statement) {
       if (closing) return Promise.reject(new Error('the SQLite writer is closed'));
       return new Promise((resolve, reject) => {
-        const key = JSON.stringify([statement.text, statement.values]);
-        let pending = readsQueued.get(key);
-        if (!pending) {
-          pending = { statement, waiters: [] };
-          readsQueued.set(key, pending);
-        }
-        pending.waiters.push({ resolve, reject });
+        readsQueued.push({ ...statement, resolve, reject });
         if (!readsScheduled) {
           readsScheduled = true;
           setImmediate(flushReads);
@@ -188,7 +180,7 @@ export function createSqliteWriter(file: string, timeoutMs: number): SqliteWrite
     },
     close() {
       closing ??= (async () => {
-        while (busy() || queued.length > 0 || readsQueued.size > 0) {
+        while (!idle()) {
           if (!inFlight) flush();
           await new Promise((r) => setTimeout(r, 5));
         }

@@ -81,7 +81,7 @@ describe('the SQLite writer thread', () => {
       other.prepare('UPDATE "OidcGrant" SET payload = ? WHERE id = ?').run('{"changed":true}', 'r-1');
       await expect(writer.read(byId('r-1'))).resolves.toEqual({ id: 'r-1', payload: '{"changed":true}' });
       other.prepare('DELETE FROM "OidcGrant" WHERE id = ?').run('r-1');
-      // Reads asked for together: identical ones share a row, a failing one fails alone.
+      // Reads asked for together go in one message: each gets its row, a failing one fails alone.
       const [gone, again, broken] = await Promise.allSettled([writer.read(byId('r-1')), writer.read(byId('r-1')), writer.read({ text: 'SELECT nope FROM "OidcGrant"', values: [] })]);
       expect(gone).toEqual({ status: 'fulfilled', value: undefined });
       expect(again).toEqual({ status: 'fulfilled', value: undefined });
