@@ -46,6 +46,7 @@ import { createJwtRecorder } from './oidc/jwt-access-tokens.js';
 import { loadServerSecrets } from './oidc/keys.js';
 import { createProviderHost, type ProviderHost } from './oidc/provider-host.js';
 import { createResourceServerLookup } from './oidc/resource-indicators.js';
+import { useTimeOrderedIds } from './oidc/token-ids.js';
 import { assetsDir, viewsDir } from './paths.js';
 import { formBody } from './protocol/form-body.js';
 import { createIntrospectionEndpoint } from './protocol/introspection.js';
@@ -151,6 +152,7 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
       accountEmail: async (id) => (await accounts.findById(id))?.email,
     }));
     provider.proxy = config.trustProxy;
+    useTimeOrderedIds(provider);
     provider.on('server_error', (_ctx, err: Error) => log.error({ event: 'oidc.server_error', err: { name: err.name, message: err.message, stack: err.stack } }, 'oidc-provider error'));
     provider.on('grant.revoked', (ctx, grantId: string) => {
       log.info({ event: 'grant.revoked', grantId }, 'grant revoked');

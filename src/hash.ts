@@ -2,9 +2,29 @@ import { createCipheriv, createDecipheriv, createHash, hash, randomBytes, timing
 
 // These run on every token request: one-shot digests, and HMAC keys imported once.
 
-/** SHA-256 of a credential-like identifier, base64url: what the database stores instead of it. */
+/** Hex digits of the issue time (ms) that open a time-ordered id, then a tilde. */
+const TIME_DIGITS = 12;
+const TIME_ORDERED = /^[0-9a-f]{12}~/;
+
+/**
+ * A token id that sorts by issue time: the time in ms as 12 hex digits, a tilde, then the random
+ * id. The tilde is never part of the random ids oidc-provider makes (so an older id is never
+ * taken for a time-ordered one) and, unlike a dot, does not make an opaque token look like a
+ * part of a JWT; it needs no escaping in a URL, a form or an Authorization header (RFC 6750). `hashIdentifier` keeps that prefix in the stored key, so the rows of new tokens go
+ * to the end of their table's primary-key index instead of to a random page of it.
+ */
+export function timeOrderedId(random: string, now = Date.now()): string {
+  return `${now.toString(16).padStart(TIME_DIGITS, '0')}~${random}`;
+}
+
+/**
+ * SHA-256 of a credential-like identifier, base64url: what the database stores instead of it.
+ * For a time-ordered id (`timeOrderedId`), the stored key is its time prefix followed by that
+ * digest: keys of tokens issued together sit together in the index (bench/README.md).
+ */
 export function hashIdentifier(value: string): string {
-  return hash('sha256', value, 'base64url');
+  const digest = hash('sha256', value, 'base64url');
+  return TIME_ORDERED.test(value) ? value.slice(0, TIME_DIGITS) + digest : digest;
 }
 
 /** A server key's HMAC pads (RFC 2104), computed once per key. */

@@ -42,14 +42,17 @@ export function shape({ url, method = 'POST', headers = {}, body, requests, conn
  * A shape whose requests each consume a token (refresh-token rotation): before every run,
  * `obtain(n)` supplies a fresh pool sized from the rate seen so far; each token is sent exactly
  * once (`build(item)` makes the request) and those a run did not reach go back via `giveBack`.
+ * `successor(item, json)` turns a successful response into the item that replaces the one it
+ * consumed (the rotated refresh token), queued behind the pool: a run that outpaces its pool
+ * goes on with tokens issued during the run instead of failing.
  */
-export function consumingShape({ url, build, obtain, giveBack = () => undefined, guessPerSecond = 1000, connections = DEFAULTS.connections }) {
+export function consumingShape({ url, build, obtain, successor, giveBack = () => undefined, guessPerSecond = 1000, connections = DEFAULTS.connections }) {
   let rate = guessPerSecond;
   return {
     async once(seconds) {
       // Generous: a run that outpaces every earlier one must not run out (it would count as errors).
       const pool = await obtain(Math.ceil(rate * seconds * 2.5) + 500);
-      const requests = pooled(pool, build, { cycle: false });
+      const requests = pooled(pool, build, { cycle: false, successor });
       const r = await run({ url, requests, connections, pipelining: 1, duration: seconds });
       giveBack(pool.slice(requests.used())); // built into no request: still unused
       rate = Math.max(rate, (r.requests.total - r.non2xx) / seconds);
@@ -92,19 +95,27 @@ export function summarize(all) {
 /**
  * One autocannon request whose headers and body come from `build(next item of pool)`. With
  * `cycle: false` every item is used once; past the end, requests carry an unknown token and
- * show up as errors (the pool was too small for the run).
+ * show up as errors (the pool was too small for the run). With `successor` (consumingShape),
+ * every 200 response appends `successor(item it answered, parsed body)` to the pool.
  */
-export function pooled(pool, build, { cycle = true } = {}) {
+export function pooled(pool, build, { cycle = true, successor } = {}) {
   let i = 0;
   const state = { used: () => i };
-  const requests = [{
-    setupRequest(req) {
+  const request = {
+    setupRequest(req, context) {
       const item = cycle || i < pool.length ? pool[i % pool.length] : { ...pool[0], token: 'pool-exhausted' };
       i += 1;
+      context.item = item; // autocannon's per-connection context; pipelining is 1
       const built = build(item);
       return { ...req, ...built, headers: { ...req.headers, ...built.headers } };
     },
-  }];
+  };
+  if (successor) {
+    request.onResponse = (status, body, context) => {
+      if (status === 200) pool.push(successor(context.item, JSON.parse(body)));
+    };
+  }
+  const requests = [request];
   return Object.assign(requests, state);
 }
 

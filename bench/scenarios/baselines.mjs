@@ -57,6 +57,7 @@ export async function startBaselines() {
       'token: refresh_token rotation': consumingShape({
         url,
         obtain: (n) => mint(url, 'refresh', n),
+        successor: (_, json) => json.refresh_token,
         build: (token) => ({ method: 'POST', path: '/token', headers: { 'content-type': FORM, authorization: webAuth }, body: form({ grant_type: 'refresh_token', refresh_token: token }) }),
         guessPerSecond: 1500,
       }),

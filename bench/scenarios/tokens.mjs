@@ -51,6 +51,7 @@ export async function tokenScenarios(ctx, compare) {
       if (pool.length === 0) throw new Error('the seeded refresh tokens are used up: lower BENCH_DURATION');
       return pool;
     },
+    successor: ({ clientId }, json) => ({ clientId, token: json.refresh_token }),
     giveBack: (unused) => seeded.refreshPool.unshift(...unused),
     guessPerSecond: 1000,
   }));

@@ -1,6 +1,8 @@
+import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { hashIdentifier } from '../../src/hash.js';
 import { Browser, formAction, hiddenInput } from '../support/browser.js';
 import { basic, clientCredentialsToken, INTROSPECTION, post } from '../support/protocol.js';
 import { cookieSignature, RecordingBrowser } from '../support/recording-browser.js';
@@ -162,6 +164,38 @@ describe('the database holds no usable token', () => {
     expect(cookieSignature('_session', value, cookieKeys[0]!)).toBe(sessionCookies.find((c) => c.key === '_session.sig')!.value);
     expect(stored.length).toBeGreaterThan(50);
     expect(candidates.length).toBeGreaterThan(20);
+  });
+
+  it('tokens, codes and grants have time-ordered ids; their rows are keyed by the time prefix and a hash', async () => {
+    const TIME_ORDERED = /^[0-9a-f]{12}~[A-Za-z0-9_-]{20,}$/;
+    const storedIn = (table: string, column: string) => new Set(stored.filter((s) => s.table === table && s.column === column).map((s) => s.value));
+    const opaque: [string, string][] = [
+      ['opaque access token', 'OidcAccessToken'],
+      ['opaque refresh token', 'OidcRefreshToken'],
+      ['refreshed refresh token', 'OidcRefreshToken'],
+      ['client_credentials opaque', 'OidcClientCredentials'],
+    ];
+    for (const [label, table] of opaque) {
+      const token = secrets.get(label)!;
+      expect(token, label).toMatch(TIME_ORDERED);
+      const key = hashIdentifier(token);
+      expect(key.startsWith(token.slice(0, 12)) && !key.includes(token.slice(13))).toBe(true);
+      expect(storedIn(table, 'id').has(key), `${label} keyed in ${table}`).toBe(true);
+    }
+    const issuedAt = Number.parseInt(secrets.get('client_credentials opaque')!.slice(0, 12), 16);
+    expect(Math.abs(issuedAt - Date.now())).toBeLessThan(5 * 60_000);
+    const { jti } = decodeJwt(secrets.get('client_credentials JWT')!);
+    expect(jti).toMatch(TIME_ORDERED);
+    expect(storedIn('JwtAccessToken', 'id').has(hashIdentifier(jti!))).toBe(true);
+    const codes = [...secrets].filter(([label]) => label.startsWith('authorization code')).map(([, code]) => code);
+    expect(codes.length).toBeGreaterThan(0);
+    for (const code of codes) expect(code).toMatch(TIME_ORDERED);
+    const grantIds = storedIn('OidcGrant', 'grantId');
+    expect(grantIds.size).toBeGreaterThan(0);
+    for (const grantId of grantIds) {
+      expect(grantId).toMatch(TIME_ORDERED);
+      expect(storedIn('OidcGrant', 'id').has(hashIdentifier(grantId))).toBe(true);
+    }
   });
 
   it('no issued credential appears in any stored value', async () => {

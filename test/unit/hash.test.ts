@@ -1,8 +1,8 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 import { describe, expect, it } from 'vitest';
 
-import { constantTimeEqual, digestsEqual, hashIdentifier, keyedHash, openWith, sealWith } from '../../src/hash.js';
+import { constantTimeEqual, digestsEqual, hashIdentifier, keyedHash, openWith, sealWith, timeOrderedId } from '../../src/hash.js';
 
 describe('sealWith / openWith', () => {
   it('round-trips, including non-ASCII and empty values', () => {
@@ -55,6 +55,31 @@ describe('hashIdentifier / keyedHash / constantTimeEqual', () => {
   it('hashIdentifier is SHA-256 base64url, deterministic', () => {
     expect(hashIdentifier('abc')).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
     expect(hashIdentifier('abc')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('a time-ordered id is the issue time in 12 hex digits, a tilde, then the random id', () => {
+    expect(timeOrderedId('RANDOM_part-1', 0x19a8c3f2b10)).toBe('019a8c3f2b10~RANDOM_part-1');
+    expect(timeOrderedId('r', 1)).toBe('000000000001~r');
+  });
+
+  it('hashIdentifier keeps the time prefix of a time-ordered id, then its SHA-256; the id itself is not in the key', () => {
+    const id = timeOrderedId('oidc-provider-random-id-0123456789abcdefghij', 0x19a8c3f2b10);
+    const key = hashIdentifier(id);
+    expect(key).toBe(`019a8c3f2b10${createHash('sha256').update(id).digest('base64url')}`);
+    expect(key).not.toContain('oidc-provider-random-id');
+    expect(hashIdentifier(key)).not.toBe(key); // a stored key is no id: it has no tilde, so it is simply hashed
+  });
+
+  it('ids without the prefix hash as before (tokens issued before time-ordered ids still resolve)', () => {
+    for (const id of ['abc', 'abcdef012345', 'abcdef012345-rest', 'abcdef012345.rest', 'ABCDEF012345~rest', '19a8c3f2b10~rest', '019a8c3f2b10x~rest']) {
+      expect(hashIdentifier(id)).toBe(createHash('sha256').update(id).digest('base64url'));
+    }
+  });
+
+  it('keys of ids made later sort after those made earlier (bytewise, as SQLite and PostgreSQL "C" order them)', () => {
+    const times = [1, 0xf, 0x10, 0x19a8c3f2b10, 0x19a8c3f2b11, 0x1a000000000, 0xfffffffffff];
+    const keys = times.map((t) => hashIdentifier(timeOrderedId('zzzz', t)));
+    expect([...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))).toEqual(keys);
   });
 
   it('keyedHash depends on the key', () => {
