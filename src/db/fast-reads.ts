@@ -38,6 +38,8 @@ export function readBoolean(value: unknown): boolean {
 
 export interface FastReads {
   one(sql: string, params: readonly unknown[]): Promise<Record<string, unknown> | undefined>;
+  /** Every row of a read, in the statement's order. */
+  rows(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]>;
   /**
    * The same read for a row that many concurrent requests want (a client, an API), each caller
    * seeing the row as of a moment after its call: identical reads in flight together are
@@ -56,6 +58,7 @@ export interface FastReads {
 
 interface SqliteStatement {
   get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
   run(...params: unknown[]): unknown;
 }
 export interface SqliteDatabase {
@@ -109,17 +112,24 @@ function sqliteReads(databaseUrl: string, pool: PoolOptions, options: FastReadsO
   const sqliteValue = (v: unknown): unknown => (v instanceof Date ? v.getTime() : typeof v === 'boolean' ? Number(v) : v);
   // Writes go to a thread of their own (sqlite-writer.ts): group commit, fsync off the event loop.
   const writer = createSqliteWriter(sqliteFilePath(databaseUrl), pool.connectTimeoutSeconds * 1000);
-  async function one(sql: string, params: readonly unknown[]): Promise<Record<string, unknown> | undefined> {
+  function prepared(sql: string, params: readonly unknown[]): { stmt: SqliteStatement; values: unknown[] } {
     const { text, order } = positional(sql);
     let stmt = statements.get(text);
     if (!stmt) {
       stmt = db.prepare(text);
       statements.set(text, stmt);
     }
-    return stmt.get(...order.map((i) => params[i])) as Record<string, unknown> | undefined;
+    return { stmt, values: order.map((i) => params[i]) };
   }
   return {
-    one,
+    async one(sql, params) {
+      const { stmt, values } = prepared(sql, params);
+      return stmt.get(...values) as Record<string, unknown> | undefined;
+    },
+    async rows(sql, params) {
+      const { stmt, values } = prepared(sql, params);
+      return stmt.all(...values) as Record<string, unknown>[];
+    },
     // Rows every token request wants are read by the writer thread, on its warm connection.
     shared: coalesceReads((sql, params) => {
       const { text, order } = positional(sql);
@@ -146,20 +156,22 @@ function postgresReads(databaseUrl: string, options: PoolOptions): FastReads {
   });
   pool.on('error', () => undefined); // an idle connection dropped by the server is replaced on next use
   const names = new Map<string, string>();
-  async function one(sql: string, params: readonly unknown[]): Promise<Record<string, unknown> | undefined> {
+  async function rows(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]> {
     let name = names.get(sql);
     if (!name) {
       name = `tessera_${names.size}`;
       names.set(sql, name);
     }
     const result = await pool.query({ name, text: sql, values: params as unknown[] });
-    return result.rows[0] as Record<string, unknown> | undefined;
+    return result.rows as Record<string, unknown>[];
   }
+  const one = async (sql: string, params: readonly unknown[]): Promise<Record<string, unknown> | undefined> => (await rows(sql, params))[0];
   // Token writes are group-committed (postgres-writer.ts): one statement per batch of inserts.
   const writer = createPostgresWriter((sql, params, prepared) =>
     prepared ? one(sql, params) : pool.query({ text: sql, values: params as unknown[] }));
   return {
     one,
+    rows,
     shared: coalesceReads(one),
     async write(sql, params) {
       await writer.write(sql, params);

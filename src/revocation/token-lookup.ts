@@ -1,5 +1,6 @@
 import { ENABLED_COLUMNS } from '../clients/clients.js';
 import type { DatabaseKind } from '../db/client.js';
+import { batchReads } from '../db/batched-reads.js';
 import { readBoolean, readMillis, type FastReads } from '../db/fast-reads.js';
 
 /**
@@ -45,27 +46,25 @@ const TABLES: Record<OpaqueKind, string> = {
   RefreshToken: '"OidcRefreshToken"',
 };
 
-// The token row, by primary key.
-const TOKEN_SQL = Object.fromEntries(
-  (Object.keys(TABLES) as OpaqueKind[]).map((kind) => [
-    kind,
-    `SELECT '${kind}' AS kind, payload, "clientId", "accountId", "grantId", "sessionUid", "expiresAt", "consumedAt"
-      FROM ${TABLES[kind]} WHERE id = $1`,
-  ]),
-) as Record<OpaqueKind, string>;
+// The token row, by primary key (`id`: the SQL expression of the key).
+const tokenSql = (kind: OpaqueKind, id: string) =>
+  `SELECT '${kind}' AS kind, payload, "clientId", "accountId", "grantId", "sessionUid", "expiresAt", "consumedAt"
+      FROM ${TABLES[kind]} WHERE id = ${id}`;
 
-const JWT_SQL = `SELECT 'JwtAccessToken' AS kind, "clientId", "accountId", "grantId", "sessionUid", "expiresAt", "revokedAt",
-  "expiresWithSession" FROM "JwtAccessToken" WHERE id = $1`;
+const jwtSql = (id: string) => `SELECT 'JwtAccessToken' AS kind, "clientId", "accountId", "grantId", "sessionUid", "expiresAt", "revokedAt",
+  "expiresWithSession" FROM "JwtAccessToken" WHERE id = ${id}`;
 
 // One statement per lookup (a statement is a network round trip on PostgreSQL, and on SQLite the
 // first read after another connection's commit reloads its pages): the token, from whichever of
 // the three tables holds it, and everything it depends on. A missing row reads as NULL.
-const OPAQUE_TOKEN = `(
-  ${(Object.keys(TABLES) as OpaqueKind[]).map((kind) => TOKEN_SQL[kind]).join('\n  UNION ALL ')}
+const opaqueToken = (id: string) => `(
+  ${(Object.keys(TABLES) as OpaqueKind[]).map((kind) => tokenSql(kind, id)).join('\n  UNION ALL ')}
   LIMIT 1) t`;
 // LIMIT 1 also keeps SQLite from flattening the subquery into the caller's LEFT JOIN below, a
 // plan about four times slower than reading the one row first.
-const JWT_TOKEN = `(${JWT_SQL} LIMIT 1) t`;
+const jwtToken = (id: string) => `(${jwtSql(id)} LIMIT 1) t`;
+const OPAQUE_TOKEN = opaqueToken('$1');
+const JWT_TOKEN = jwtToken('$1');
 
 // The caller of introspection, the client authenticating ($2), is read in the same statement.
 // The statement answers one row whether or not the token exists (the token's columns are then
@@ -101,24 +100,39 @@ function sqliteStatements() {
  * the server runs about a quarter faster than the scalar subqueries, that read the session
  * row three times and the grant row twice.
  */
-function postgresStatements() {
-  const columns = `t.*, g."clientId" AS g_client, g."expiresAt" AS g_expires, s."accountId" AS s_account, s."expiresAt" AS s_expires,
+const PG_COLUMNS = `t.*, g."clientId" AS g_client, g."expiresAt" AS g_expires, s."accountId" AS s_account, s."expiresAt" AS s_expires,
     s.payload AS s_payload, u.disabled AS u_disabled, c.disabled AS c_disabled`;
-  const dependencies = `
+const PG_DEPENDENCIES = `
     LEFT JOIN LATERAL (SELECT "clientId", "expiresAt" FROM "OidcGrant" WHERE "grantId" = t."grantId" LIMIT 1) g ON TRUE
     LEFT JOIN "OidcSession" s ON s.uid = t."sessionUid"
     LEFT JOIN "User" u ON u.id = t."accountId"
     LEFT JOIN "Client" c ON c."clientId" = t."clientId"`;
-  const caller = ENABLED_COLUMNS.map((c, i) => `caller."${c}" AS ${CALLER_COLUMNS[i]}`).join(', ');
-  const withCaller = (token: string) => `SELECT ${columns},\n    ${caller}
+const PG_CALLER = ENABLED_COLUMNS.map((c, i) => `caller."${c}" AS ${CALLER_COLUMNS[i]}`).join(', ');
+
+function postgresStatements() {
+  const withCaller = (token: string) => `SELECT ${PG_COLUMNS},\n    ${PG_CALLER}
   FROM (SELECT 1 AS one) one LEFT JOIN "Client" caller ON caller."clientId" = $2
-    LEFT JOIN LATERAL ${token} ON TRUE ${dependencies}`;
+    LEFT JOIN LATERAL ${token} ON TRUE ${PG_DEPENDENCIES}`;
   return {
-    opaque: `SELECT ${columns} FROM ${OPAQUE_TOKEN} ${dependencies}`,
-    jwt: `SELECT ${columns} FROM ${JWT_TOKEN} ${dependencies}`,
+    opaque: `SELECT ${PG_COLUMNS} FROM ${OPAQUE_TOKEN} ${PG_DEPENDENCIES}`,
+    jwt: `SELECT ${PG_COLUMNS} FROM ${JWT_TOKEN} ${PG_DEPENDENCIES}`,
     opaqueWithCaller: withCaller(OPAQUE_TOKEN),
     jwtWithCaller: withCaller(JWT_TOKEN),
   };
+}
+
+/**
+ * PostgreSQL, many lookups in one statement: $1 the keys, $2 the callers (NULL: none), one row
+ * per key in their order (every join is by a unique key or LIMIT 1). The same statement as
+ * `postgresStatements` with the constant row replaced by the list.
+ */
+export function postgresBatchSql(): Record<'opaque' | 'jwt', string> {
+  const batch = (token: string) => `SELECT ${PG_COLUMNS},\n    ${PG_CALLER}
+  FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(id, caller_id, n)
+    LEFT JOIN "Client" caller ON caller."clientId" = q.caller_id
+    LEFT JOIN LATERAL ${token} ON TRUE ${PG_DEPENDENCIES}
+  ORDER BY q.n`;
+  return { opaque: batch(opaqueToken('q.id')), jwt: batch(jwtToken('q.id')) };
 }
 
 /** The lookup statements of a database (exported for the query-plan test). */
@@ -158,18 +172,42 @@ export interface TokenLookup {
   findJwt(jtiHash: string, callerId?: string): Promise<TokenWithCaller>;
 }
 
-export function createTokenLookup(reads: FastReads, kind: DatabaseKind): TokenLookup {
+const withCallerFrom = (raw: Record<string, unknown>): TokenWithCaller => ({
+  row: typeof raw.kind === 'string' ? toRow(raw) : null,
+  caller: Object.fromEntries(ENABLED_COLUMNS.map((c) => [c, raw[`caller_${c}`] ?? null])),
+});
+
+/**
+ * PostgreSQL: the lookups asked for together go out as one statement (batched-reads.ts), up to
+ * as many batches at a time as the read pool has connections.
+ */
+function postgresLookup(reads: FastReads, maxInFlight: number): TokenLookup {
+  const sql = postgresBatchSql();
+  const batched = (statement: string) => batchReads<{ id: string; callerId: string | null }, Record<string, unknown>>(
+    (keys) => reads.rows(statement, [keys.map((k) => k.id), keys.map((k) => k.callerId)]),
+    { maxInFlight, maxBatch: 200 },
+  );
+  const opaque = batched(sql.opaque);
+  const jwt = batched(sql.jwt);
+  const find = async (lookup: typeof opaque, id: string, callerId: string | undefined): Promise<TokenWithCaller> => {
+    const found = withCallerFrom(await lookup({ id, callerId: callerId ?? null }));
+    return callerId === undefined ? { row: found.row } : found;
+  };
+  return {
+    findOpaque: (idHash, callerId) => find(opaque, idHash, callerId),
+    findJwt: (jtiHash, callerId) => find(jwt, jtiHash, callerId),
+  };
+}
+
+export function createTokenLookup(reads: FastReads, kind: DatabaseKind, options: { maxInFlight: number } = { maxInFlight: 2 }): TokenLookup {
+  if (kind === 'postgresql') return postgresLookup(reads, options.maxInFlight);
   const sql = lookupSql(kind);
   const find = async (alone: string, withCaller: string, idHash: string, callerId: string | undefined): Promise<TokenWithCaller> => {
     if (callerId === undefined) {
       const raw = await reads.one(alone, [idHash]);
       return { row: raw ? toRow(raw) : null };
     }
-    const raw = (await reads.one(withCaller, [idHash, callerId])) ?? {};
-    return {
-      row: typeof raw.kind === 'string' ? toRow(raw) : null,
-      caller: Object.fromEntries(ENABLED_COLUMNS.map((c) => [c, raw[`caller_${c}`] ?? null])),
-    };
+    return withCallerFrom((await reads.one(withCaller, [idHash, callerId])) ?? {});
   };
   return {
     findOpaque: (idHash, callerId) => find(sql.opaque, sql.opaqueWithCaller, idHash, callerId),

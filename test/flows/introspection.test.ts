@@ -5,7 +5,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Browser } from '../support/browser.js';
-import { basic, clientCredentialsToken, cliJson, createClient, discoverWith, INTROSPECTION, post } from '../support/protocol.js';
+import { basic, clientCredentialsToken, cliJson, createClient, discoverWith, INTROSPECTION, post, REVOCATION } from '../support/protocol.js';
 import { discover, introspect, login, REDIRECT_URI, seed, type Fixture, type Tokens } from '../support/rp.js';
 import { cli, startServer, type TestServer } from '../support/server.js';
 
@@ -361,6 +361,37 @@ describe('RFC 7662 introspection (POST /token/introspection)', () => {
       const config = await discoverWith(server, postClient.clientId, oidc.ClientSecretPost(postClient.clientSecret));
       const token = await clientCredentialsToken(config, f.opaqueApi, 'read');
       expect(await introspect(server, f.rs, token)).toMatchObject({ active: true, client_id: postClient.clientId, sub: postClient.clientId });
+    });
+  });
+
+  it('introspections arriving together (looked up in one statement on PostgreSQL) each get their own token\'s and caller\'s answer', async () => {
+    const rsConfig = await discover(server, f.rs);
+    const revoked = await clientCredentialsToken(rsConfig, f.opaqueApi, 'read');
+    expect((await post(server, REVOCATION, { token: revoked }, rsAuth())).status).toBe(200);
+    const reader = await createClient(server, { grant_types: ['client_credentials'], response_types: [], redirect_uris: [] });
+    const tokens = [opaqueTokens.access_token, jwtTokens.access_token, opaqueTokens.refresh_token!, ccOpaque, ccJwt, 'x'.repeat(43), revoked];
+    const callers = [
+      { name: 'rs', authorization: basic(f.rs.clientId, f.rs.clientSecret), ok: true },
+      { name: 'reader', authorization: basic(reader.clientId, reader.clientSecret!), ok: true },
+      { name: 'wrong secret', authorization: basic(reader.clientId, `${reader.clientSecret}x`), ok: false },
+      { name: 'no such client', authorization: basic('no-such-client', reader.clientSecret!), ok: false },
+    ];
+    // Each token's answer when asked alone.
+    const alone = new Map<string, Record<string, unknown>>();
+    for (const token of tokens) alone.set(token, (await post(server, INTROSPECTION, { token }, rsAuth())).json!);
+    expect(tokens.map((t) => alone.get(t)!.active)).toEqual([true, true, true, true, true, false, false]);
+    const asks = [1, 2, 3].flatMap(() => tokens.flatMap((token) => callers.map((caller) => ({ token, caller }))));
+    const answers = await Promise.all(asks.map(({ token, caller }) => post(server, INTROSPECTION, { token }, { authorization: caller.authorization })));
+    answers.forEach((res, i) => {
+      const { token, caller } = asks[i]!;
+      const what = `${caller.name} asking about token #${tokens.indexOf(token)}`;
+      if (!caller.ok) {
+        expect(res.status, what).toBe(401);
+        expect(res.json, what).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' });
+        return;
+      }
+      expect(res.status, what).toBe(200);
+      expect(res.json, what).toEqual(alone.get(token));
     });
   });
 
