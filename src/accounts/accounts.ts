@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { Db } from '../db/client.js';
-import { readBoolean, readDate, type FastReads } from '../db/fast-reads.js';
+import { readBoolean, readDate, type FastReads, type PointRead } from '../db/fast-reads.js';
 import { conflict, invalidInput, notFound } from '../errors.js';
 import { MAX_PASSWORD_LENGTH, type PasswordHasher } from './passwords.js';
 
@@ -79,7 +79,7 @@ function toAccount(row: UserRow): Account {
   };
 }
 
-const BY_ID_SQL = 'SELECT id, email, "passwordHash", disabled, roles, "createdAt", "updatedAt", "lastLoginAt", "lastLogoutAt" FROM "User" WHERE id = $1';
+const BY_ID: PointRead = { table: 'User', columns: 'id, email, "passwordHash", disabled, roles, "createdAt", "updatedAt", "lastLoginAt", "lastLogoutAt"', key: 'id' };
 
 /** A User row read through a prepared statement, with driver values as Prisma returns them. */
 function userRow(raw: Record<string, unknown>): UserRow {
@@ -140,7 +140,7 @@ export function createAccounts(db: Db, passwords: PasswordHasher, reads?: FastRe
 
     async findById(id) {
       if (reads) {
-        const raw = await reads.one(BY_ID_SQL, [id]);
+        const raw = await reads.find(BY_ID, id);
         return raw ? toAccount(userRow(raw)) : null;
       }
       const row = await db.user.findUnique({ where: { id } });

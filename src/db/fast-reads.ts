@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import pg from 'pg';
 
 import { sqliteFilePath, type DatabaseKind, type PoolOptions } from './client.js';
+import { batchReads } from './batched-reads.js';
 import { createPostgresWriter } from './postgres-writer.js';
 import { coalesceReads } from './shared-reads.js';
 import { createSqliteWriter } from './sqlite-writer.js';
@@ -41,6 +42,12 @@ export interface FastReads {
   /** Every row of a read, in the statement's order. */
   rows(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]>;
   /**
+   * The row of `table` whose unique text column `key` equals `value` (`columns`: the select
+   * list). On PostgreSQL the finds of one shape asked for together go out as one statement
+   * (batched-reads.ts); each still reads the database as of a moment after its call.
+   */
+  find(point: PointRead, value: string): Promise<Record<string, unknown> | undefined>;
+  /**
    * The same read for a row that many concurrent requests want (a client, an API), each caller
    * seeing the row as of a moment after its call: identical reads in flight together are
    * coalesced (shared-reads.ts). On SQLite, the writer thread reads it on its own connection,
@@ -54,6 +61,20 @@ export interface FastReads {
    */
   write(sql: string, params: readonly unknown[]): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** A point read by a unique text column; quoted identifiers. */
+export interface PointRead {
+  readonly table: string;
+  readonly columns: string;
+  readonly key: string;
+}
+const pointSql = (p: PointRead) => `SELECT ${p.columns} FROM "${p.table}" WHERE "${p.key}" = $1`;
+
+/** PostgreSQL: one statement for many point reads, one row per value in order (NULLs: none). */
+export function pointBatchSql(p: PointRead): string {
+  return `SELECT t.* FROM unnest($1::text[]) WITH ORDINALITY AS q(v, n)
+    LEFT JOIN LATERAL (SELECT 1 AS tessera_found, ${p.columns} FROM "${p.table}" WHERE "${p.key}" = q.v LIMIT 1) t ON TRUE ORDER BY q.n`;
 }
 
 interface SqliteStatement {
@@ -130,6 +151,10 @@ function sqliteReads(databaseUrl: string, pool: PoolOptions, options: FastReadsO
       const { stmt, values } = prepared(sql, params);
       return stmt.all(...values) as Record<string, unknown>[];
     },
+    async find(point, value) {
+      const { stmt, values } = prepared(pointSql(point), [value]);
+      return stmt.get(...values) as Record<string, unknown> | undefined;
+    },
     // Rows every token request wants are read by the writer thread, on its warm connection.
     shared: coalesceReads((sql, params) => {
       const { text, order } = positional(sql);
@@ -169,9 +194,21 @@ function postgresReads(databaseUrl: string, options: PoolOptions): FastReads {
   // Token writes are group-committed (postgres-writer.ts): one statement per batch of inserts.
   const writer = createPostgresWriter((sql, params, prepared) =>
     prepared ? one(sql, params) : pool.query({ text: sql, values: params as unknown[] }));
+  // Point reads of one shape asked for together: one statement per batch, two batches at a time.
+  const pointReads = new Map<string, (value: string) => Promise<Record<string, unknown>>>();
+  function find(point: PointRead, value: string): Promise<Record<string, unknown> | undefined> {
+    const sql = pointBatchSql(point);
+    let read = pointReads.get(sql);
+    if (!read) {
+      read = batchReads<string, Record<string, unknown>>((values) => rows(sql, [values]), { maxInFlight: 2, maxBatch: 200 });
+      pointReads.set(sql, read);
+    }
+    return read(value).then(({ tessera_found: found, ...row }) => (found === null || found === undefined ? undefined : row));
+  }
   return {
     one,
     rows,
+    find,
     shared: coalesceReads(one),
     async write(sql, params) {
       await writer.write(sql, params);

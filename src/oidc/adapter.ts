@@ -99,6 +99,8 @@ export function upsertSql(table: string, columns: readonly string[]): string {
   return `INSERT INTO "${table}" (${quoted}) VALUES (${values}) ON CONFLICT ("id") DO UPDATE SET ${updates}`;
 }
 
+const MODEL_COLUMNS = 'id, payload, "grantId", "sessionUid", "accountId", "clientId", "expiresAt", "consumedAt"';
+
 export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader, hooks: AdapterHooks = NO_HOOKS, fast?: FastReads): AdapterConstructor {
   const sqlCache = new Map<string, string>();
 
@@ -121,7 +123,7 @@ export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader, hoo
   /** A row by a unique column through the prepared path (undefined: use Prisma). */
   async function fastFind(name: ModelName, column: 'id' | 'uid', value: string): Promise<ModelRow | null | undefined> {
     if (!fast) return undefined;
-    const raw = await fast.one(`SELECT id, payload, "grantId", "sessionUid", "accountId", "clientId", "expiresAt", "consumedAt" FROM "Oidc${name}" WHERE "${column}" = $1`, [value]);
+    const raw = await fast.find({ table: `Oidc${name}`, columns: MODEL_COLUMNS, key: column }, value);
     if (!raw) return null;
     return { ...(raw as unknown as ModelRow), expiresAt: readDate(raw.expiresAt), consumedAt: readDate(raw.consumedAt) };
   }

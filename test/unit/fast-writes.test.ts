@@ -180,4 +180,17 @@ describe('token writes outside Prisma (issuance path)', () => {
     }
     expect(await db.oidcGrant.count({ where: { id: { in: ['lock-holder', 'written-during-lock'] } } })).toBe(2);
   });
+
+  it('point reads asked for together (one statement on PostgreSQL) each get their own row, or none', async () => {
+    const point = { table: 'OidcGrant', columns: 'id, payload, "grantId"', key: 'id' };
+    const ids = Array.from({ length: 30 }, (_, i) => `point-${i}`);
+    await db.oidcGrant.createMany({ data: ids.filter((_, i) => i % 3 !== 0).map((id) => ({ id, payload: JSON.stringify({ n: id }), grantId: `g-${id}` })) });
+    const asked = [...ids, ...ids.slice().reverse(), 'no-such-grant'];
+    const rows = await Promise.all(asked.map((id) => fast.find(point, id)));
+    asked.forEach((id, i) => {
+      const n = ids.indexOf(id);
+      if (n < 0 || n % 3 === 0) expect(rows[i], id).toBeUndefined();
+      else expect(rows[i], id).toEqual({ id, payload: JSON.stringify({ n: id }), grantId: `g-${id}` });
+    });
+  });
 });
