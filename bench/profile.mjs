@@ -4,7 +4,7 @@
 // and prints where the server's time went (bench/README.md). With `bare`, the same load (the
 // token scenarios only) goes to the bare oidc-provider baseline, profiled the same way, so the
 // main-thread time per request of both can be compared. PROFILE_ENV (JSON) adds to Tessera's
-// environment, e.g. '{"DATABASE_POOL_SIZE":"20"}'.
+// environment, e.g. '{"DATABASE_POOL_SIZE":"20"}'; PROFILE_INTERVAL sets the sampling interval (µs).
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,8 @@ const log = (...a) => console.error('[profile]', ...a);
 DEFAULTS.warmupSeconds = 0; // every request the server sees under load is counted below
 let requests;
 const dir = mkdtempSync(join(tmpdir(), 'tessera-prof-'));
-const profiling = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+// PROFILE_INTERVAL: µs between samples (V8's default, 1000, leaves few samples for a short request).
+const profiling = ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(process.env.PROFILE_INTERVAL ? [`--cpu-prof-interval=${process.env.PROFILE_INTERVAL}`] : [])];
 const TOKEN_SCENARIOS = {
   introspection: async (url, auth) => {
     const { access_token: token } = await post(`${url}/token`, { grant_type: 'client_credentials' }, auth);
