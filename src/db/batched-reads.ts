@@ -9,6 +9,12 @@
  * the database as of a moment after its call, as with a statement of its own. Nothing is
  * cached. If a batch fails, every caller in it gets that failure.
  */
+/**
+ * Tessera's batches: two in flight per statement (one runs while the next fills; the read pool
+ * has at least two connections), at most 200 keys each.
+ */
+export const READ_BATCHES = { maxInFlight: 2, maxBatch: 200 } as const;
+
 export function batchReads<K, R>(run: (keys: readonly K[]) => Promise<readonly R[]>, options: { maxInFlight: number; maxBatch: number }): (key: K) => Promise<R> {
   type Waiting = { key: K; resolve(result: R): void; reject(err: unknown): void };
   let queued: Waiting[] = [];

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import pg from 'pg';
 
 import { sqliteFilePath, type DatabaseKind, type PoolOptions } from './client.js';
-import { batchReads } from './batched-reads.js';
+import { batchReads, READ_BATCHES } from './batched-reads.js';
 import { createPostgresWriter } from './postgres-writer.js';
 import { coalesceReads } from './shared-reads.js';
 import { createSqliteWriter } from './sqlite-writer.js';
@@ -44,7 +44,8 @@ export interface FastReads {
   /**
    * The row of `table` whose unique text column `key` equals `value` (`columns`: the select
    * list). On PostgreSQL the finds of one shape asked for together go out as one statement
-   * (batched-reads.ts); each still reads the database as of a moment after its call.
+   * (batched-reads.ts); each still reads the database as of a moment after its call. Its SQL is
+   * built once per `point` object: pass the same object for the same shape.
    */
   find(point: PointRead, value: string): Promise<Record<string, unknown> | undefined>;
   /**
@@ -133,6 +134,7 @@ function sqliteReads(databaseUrl: string, pool: PoolOptions, options: FastReadsO
   const sqliteValue = (v: unknown): unknown => (v instanceof Date ? v.getTime() : typeof v === 'boolean' ? Number(v) : v);
   // Writes go to a thread of their own (sqlite-writer.ts): group commit, fsync off the event loop.
   const writer = createSqliteWriter(sqliteFilePath(databaseUrl), pool.connectTimeoutSeconds * 1000);
+  const pointSqls = new WeakMap<PointRead, string>();
   function prepared(sql: string, params: readonly unknown[]): { stmt: SqliteStatement; values: unknown[] } {
     const { text, order } = positional(sql);
     let stmt = statements.get(text);
@@ -152,7 +154,12 @@ function sqliteReads(databaseUrl: string, pool: PoolOptions, options: FastReadsO
       return stmt.all(...values) as Record<string, unknown>[];
     },
     async find(point, value) {
-      const { stmt, values } = prepared(pointSql(point), [value]);
+      let sql = pointSqls.get(point);
+      if (!sql) {
+        sql = pointSql(point);
+        pointSqls.set(point, sql);
+      }
+      const { stmt, values } = prepared(sql, [value]);
       return stmt.get(...values) as Record<string, unknown> | undefined;
     },
     // Rows every token request wants are read by the writer thread, on its warm connection.
@@ -194,14 +201,14 @@ function postgresReads(databaseUrl: string, options: PoolOptions): FastReads {
   // Token writes are group-committed (postgres-writer.ts): one statement per batch of inserts.
   const writer = createPostgresWriter((sql, params, prepared) =>
     prepared ? one(sql, params) : pool.query({ text: sql, values: params as unknown[] }));
-  // Point reads of one shape asked for together: one statement per batch, two batches at a time.
-  const pointReads = new Map<string, (value: string) => Promise<Record<string, unknown>>>();
+  // Point reads of one shape asked for together: one statement per batch (READ_BATCHES).
+  const pointReads = new WeakMap<PointRead, (value: string) => Promise<Record<string, unknown>>>();
   function find(point: PointRead, value: string): Promise<Record<string, unknown> | undefined> {
-    const sql = pointBatchSql(point);
-    let read = pointReads.get(sql);
+    let read = pointReads.get(point);
     if (!read) {
-      read = batchReads<string, Record<string, unknown>>((values) => rows(sql, [values]), { maxInFlight: 2, maxBatch: 200 });
-      pointReads.set(sql, read);
+      const sql = pointBatchSql(point);
+      read = batchReads<string, Record<string, unknown>>((values) => rows(sql, [values]), READ_BATCHES);
+      pointReads.set(point, read);
     }
     return read(value).then(({ tessera_found: found, ...row }) => (found === null || found === undefined ? undefined : row));
   }

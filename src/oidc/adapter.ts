@@ -1,5 +1,5 @@
 import type { Db } from '../db/client.js';
-import { readDate, type FastReads } from '../db/fast-reads.js';
+import { readDate, type FastReads, type PointRead } from '../db/fast-reads.js';
 import { hashIdentifier, openWith, sealWith } from '../hash.js';
 import { isModelName, modelTable, type ModelName, type ModelRow } from './model-tables.js';
 
@@ -103,6 +103,7 @@ const MODEL_COLUMNS = 'id, payload, "grantId", "sessionUid", "accountId", "clien
 
 export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader, hooks: AdapterHooks = NO_HOOKS, fast?: FastReads): AdapterConstructor {
   const sqlCache = new Map<string, string>();
+  const points = new Map<string, PointRead>(); // one per model and column: fast.find builds its SQL once
 
   /** Saves a row with one prepared statement; false when the caller must use Prisma instead. */
   async function fastUpsert(name: ModelName, row: ModelRow): Promise<boolean> {
@@ -123,7 +124,13 @@ export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader, hoo
   /** A row by a unique column through the prepared path (undefined: use Prisma). */
   async function fastFind(name: ModelName, column: 'id' | 'uid', value: string): Promise<ModelRow | null | undefined> {
     if (!fast) return undefined;
-    const raw = await fast.find({ table: `Oidc${name}`, columns: MODEL_COLUMNS, key: column }, value);
+    const shape = `${name}:${column}`;
+    let point = points.get(shape);
+    if (!point) {
+      point = { table: `Oidc${name}`, columns: MODEL_COLUMNS, key: column };
+      points.set(shape, point);
+    }
+    const raw = await fast.find(point, value);
     if (!raw) return null;
     return { ...(raw as unknown as ModelRow), expiresAt: readDate(raw.expiresAt), consumedAt: readDate(raw.consumedAt) };
   }

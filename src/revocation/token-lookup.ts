@@ -1,6 +1,6 @@
 import { ENABLED_COLUMNS } from '../clients/clients.js';
 import type { DatabaseKind } from '../db/client.js';
-import { batchReads } from '../db/batched-reads.js';
+import { batchReads, READ_BATCHES } from '../db/batched-reads.js';
 import { readBoolean, readMillis, type FastReads } from '../db/fast-reads.js';
 
 /**
@@ -74,9 +74,9 @@ const CALLER_COLUMNS = ENABLED_COLUMNS.map((c) => `"caller_${c}"`);
 /**
  * SQLite: what the token depends on as scalar subqueries, each an index probe evaluated for the
  * row found only (about 17 µs for a token and all of them, against 50–75 µs as LEFT JOINs and
- * 20–28 µs as two statements).
+ * 20–28 µs as two statements). Exported for the query-plan test.
  */
-function sqliteStatements() {
+export function sqliteLookupSql(): Record<'opaque' | 'jwt' | 'opaqueWithCaller' | 'jwtWithCaller', string> {
   const dependencies = `
     (SELECT "clientId" FROM "OidcGrant" WHERE "grantId" = t."grantId") AS g_client,
     (SELECT "expiresAt" FROM "OidcGrant" WHERE "grantId" = t."grantId") AS g_expires,
@@ -95,11 +95,6 @@ function sqliteStatements() {
   };
 }
 
-/**
- * PostgreSQL: each table it depends on joined once (LATERAL for the token's own columns), which
- * the server runs about a quarter faster than the scalar subqueries, that read the session
- * row three times and the grant row twice.
- */
 const PG_COLUMNS = `t.*, g."clientId" AS g_client, g."expiresAt" AS g_expires, s."accountId" AS s_account, s."expiresAt" AS s_expires,
     s.payload AS s_payload, u.disabled AS u_disabled, c.disabled AS c_disabled`;
 const PG_DEPENDENCIES = `
@@ -109,35 +104,20 @@ const PG_DEPENDENCIES = `
     LEFT JOIN "Client" c ON c."clientId" = t."clientId"`;
 const PG_CALLER = ENABLED_COLUMNS.map((c, i) => `caller."${c}" AS ${CALLER_COLUMNS[i]}`).join(', ');
 
-function postgresStatements() {
-  const withCaller = (token: string) => `SELECT ${PG_COLUMNS},\n    ${PG_CALLER}
-  FROM (SELECT 1 AS one) one LEFT JOIN "Client" caller ON caller."clientId" = $2
-    LEFT JOIN LATERAL ${token} ON TRUE ${PG_DEPENDENCIES}`;
-  return {
-    opaque: `SELECT ${PG_COLUMNS} FROM ${OPAQUE_TOKEN} ${PG_DEPENDENCIES}`,
-    jwt: `SELECT ${PG_COLUMNS} FROM ${JWT_TOKEN} ${PG_DEPENDENCIES}`,
-    opaqueWithCaller: withCaller(OPAQUE_TOKEN),
-    jwtWithCaller: withCaller(JWT_TOKEN),
-  };
-}
-
 /**
  * PostgreSQL, many lookups in one statement: $1 the keys, $2 the callers (NULL: none), one row
- * per key in their order (every join is by a unique key or LIMIT 1). The same statement as
- * `postgresStatements` with the constant row replaced by the list.
+ * per key in their order (every join is by a unique key or LIMIT 1). Each table the token
+ * depends on is joined once (LATERAL for the token's own columns), which the server runs about
+ * a quarter faster than the scalar subqueries SQLite uses, that read the session row three
+ * times and the grant row twice.
  */
-export function postgresBatchSql(): Record<'opaque' | 'jwt', string> {
+function postgresBatchSql(): Record<'opaque' | 'jwt', string> {
   const batch = (token: string) => `SELECT ${PG_COLUMNS},\n    ${PG_CALLER}
   FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(id, caller_id, n)
     LEFT JOIN "Client" caller ON caller."clientId" = q.caller_id
     LEFT JOIN LATERAL ${token} ON TRUE ${PG_DEPENDENCIES}
   ORDER BY q.n`;
   return { opaque: batch(opaqueToken('q.id')), jwt: batch(jwtToken('q.id')) };
-}
-
-/** The lookup statements of a database (exported for the query-plan test). */
-export function lookupSql(kind: DatabaseKind): Record<'opaque' | 'jwt' | 'opaqueWithCaller' | 'jwtWithCaller', string> {
-  return kind === 'postgresql' ? postgresStatements() : sqliteStatements();
 }
 
 function toRow(raw: Record<string, unknown>): TokenRow {
@@ -177,15 +157,12 @@ const withCallerFrom = (raw: Record<string, unknown>): TokenWithCaller => ({
   caller: Object.fromEntries(ENABLED_COLUMNS.map((c) => [c, raw[`caller_${c}`] ?? null])),
 });
 
-/**
- * PostgreSQL: the lookups asked for together go out as one statement (batched-reads.ts), up to
- * as many batches at a time as the read pool has connections.
- */
-function postgresLookup(reads: FastReads, maxInFlight: number): TokenLookup {
+/** PostgreSQL: the lookups asked for together go out as one statement (batched-reads.ts). */
+function postgresLookup(reads: FastReads): TokenLookup {
   const sql = postgresBatchSql();
   const batched = (statement: string) => batchReads<{ id: string; callerId: string | null }, Record<string, unknown>>(
     (keys) => reads.rows(statement, [keys.map((k) => k.id), keys.map((k) => k.callerId)]),
-    { maxInFlight, maxBatch: 200 },
+    READ_BATCHES,
   );
   const opaque = batched(sql.opaque);
   const jwt = batched(sql.jwt);
@@ -199,9 +176,9 @@ function postgresLookup(reads: FastReads, maxInFlight: number): TokenLookup {
   };
 }
 
-export function createTokenLookup(reads: FastReads, kind: DatabaseKind, options: { maxInFlight: number } = { maxInFlight: 2 }): TokenLookup {
-  if (kind === 'postgresql') return postgresLookup(reads, options.maxInFlight);
-  const sql = lookupSql(kind);
+export function createTokenLookup(reads: FastReads, kind: DatabaseKind): TokenLookup {
+  if (kind === 'postgresql') return postgresLookup(reads);
+  const sql = sqliteLookupSql();
   const find = async (alone: string, withCaller: string, idHash: string, callerId: string | undefined): Promise<TokenWithCaller> => {
     if (callerId === undefined) {
       const raw = await reads.one(alone, [idHash]);

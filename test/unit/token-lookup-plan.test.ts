@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openSqlite, type SqliteDatabase } from '../../src/db/fast-reads.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
-import { lookupSql } from '../../src/revocation/token-lookup.js';
+import { sqliteLookupSql } from '../../src/revocation/token-lookup.js';
 
-const LOOKUP_SQL = lookupSql('sqlite');
+const LOOKUP_SQL = sqliteLookupSql();
 
 // SQLite only (vitest.config.ts): the plans SQLite chooses for introspection's one statement.
 describe('token lookup query plans (SQLite)', () => {
