@@ -9,7 +9,7 @@ process.env.TESSERA_TEST_RUN ??= randomBytes(4).toString('hex');
 // Vitest fails a file that defines no test, so the SQLite pass leaves them out altogether.
 const postgresqlOnly = ['test/flows/multi-instance.test.ts', 'test/unit/postgres-writer.test.ts'];
 // And suites of SQLite-only machinery, which the PostgreSQL pass leaves out.
-const sqliteOnly = ['test/unit/sqlite-writer.test.ts', 'test/unit/token-lookup-plan.test.ts'];
+const sqliteOnly = ['test/unit/sqlite-writer.test.ts', 'test/unit/token-lookup-plan.test.ts', 'test/unit/revocation-plan.test.ts'];
 
 export default defineConfig({
   test: {

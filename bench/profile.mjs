@@ -5,7 +5,10 @@
 // token scenarios only) goes to the bare oidc-provider baseline, profiled the same way, so the
 // main-thread time per request of both can be compared. PROFILE_ENV (JSON) adds to Tessera's
 // environment, e.g. '{"DATABASE_POOL_SIZE":"20"}'; PROFILE_INTERVAL sets the sampling interval (µs).
+// PROFILE_PERF=1 (token scenarios) counts the server's instructions per request with `perf stat`
+// instead of sampling a profile: unlike time, a count hardly moves with the host's load.
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,7 +27,9 @@ DEFAULTS.warmupSeconds = 0; // every request the server sees under load is count
 let requests;
 const dir = mkdtempSync(join(tmpdir(), 'tessera-prof-'));
 // PROFILE_INTERVAL: µs between samples (V8's default, 1000, leaves few samples for a short request).
-const profiling = ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(process.env.PROFILE_INTERVAL ? [`--cpu-prof-interval=${process.env.PROFILE_INTERVAL}`] : [])];
+const counting = process.env.PROFILE_PERF === '1' || process.env.PROFILE_PERF === 'record';
+const recording = process.env.PROFILE_PERF === 'record';
+const profiling = counting ? (recording ? ['--perf-basic-prof'] : []) : ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(process.env.PROFILE_INTERVAL ? [`--cpu-prof-interval=${process.env.PROFILE_INTERVAL}`] : [])];
 const TOKEN_SCENARIOS = {
   introspection: async (url, auth) => {
     const { access_token: token } = await post(`${url}/token`, { grant_type: 'client_credentials' }, auth);
@@ -39,6 +44,43 @@ const TOKEN_SCENARIOS = {
 };
 let window;
 let cpu;
+let instructions;
+let recorded;
+/** `perf stat` attached to a process: instructions retired by each of its threads until stop(). */
+async function countInstructions(pid) {
+  const data = join(dir, 'perf.data');
+  const perf = recording
+    ? spawn('perf', ['record', ...(process.env.PROFILE_PERF_CALLS ? ['-g'] : []), '-e', 'instructions:u', '-c', '20000', '-o', data, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn('perf', ['stat', '-e', 'instructions:u,instructions:k', '--per-thread', '-x', ',', '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let out = '';
+  perf.stderr.on('data', (d) => (out += d));
+  await new Promise((r) => setTimeout(r, 300)); // attached
+  return {
+    async stop() {
+      perf.kill('SIGINT');
+      await new Promise((r) => perf.once('exit', r));
+      if (recording) {
+        // one sample per 20,000 user-space instructions: a symbol's samples × 20k / requests
+        const report = spawn('perf', ['report', '-i', data, '--stdio', '--sort', 'comm,dso,sym', '-F', 'sample,comm,dso,sym', '--percent-limit', '0.2'], { stdio: ['ignore', 'pipe', 'ignore'] });
+        let text = '';
+        report.stdout.on('data', (d) => (text += d));
+        await new Promise((r) => report.once('exit', r));
+        recorded = text;
+        log(`perf data: ${data}`);
+        return { recorded: 1 };
+      }
+      const byThread = {};
+      for (const line of out.split('\n')) {
+        const [thread, count, , event] = line.split(',');
+        if (process.env.PROFILE_PERF_RAW) console.error(line);
+        if (!event?.startsWith('instructions') || !Number(count)) continue;
+        const name = thread.replace(/-\d+$/, '');
+        byThread[name] = (byThread[name] ?? 0) + Number(count);
+      }
+      return byThread;
+    },
+  };
+}
 /** User and system CPU time of a process (all its threads, and per thread name), in ms (Linux /proc). */
 function cpuMillis(pid) {
   const ticks = (stat) => {
@@ -59,10 +101,15 @@ function cpuMillis(pid) {
 const tokenLoad = async (url, auth, pid) => {
   const { url: target, body } = await TOKEN_SCENARIOS[scenario](url, auth);
   const from = monotonicMicros();
+  const load = shape({ url: target, headers: { 'content-type': FORM, authorization: auth }, body });
+  // Counting: the just-in-time compilation of a cold start is left out, as `npm run bench` leaves it.
+  if (counting) await load.once(5);
+  const counter = counting ? await countInstructions(pid) : undefined;
   const cpuFrom = cpuMillis(pid);
-  const figures = await measure(shape({ url: target, headers: { 'content-type': FORM, authorization: auth }, body }), { runs: 1 });
+  const figures = await measure(load, { runs: 1 });
   window = [from, monotonicMicros()];
   const cpuTo = cpuMillis(pid);
+  if (counter) instructions = await counter.stop();
   cpu = { total: cpuTo.total - cpuFrom.total, threads: Object.fromEntries(Object.entries(cpuTo.threads).map(([k, v]) => [k, v - (cpuFrom.threads[k] ?? 0)])) };
   return figures;
 };
@@ -118,7 +165,7 @@ try {
   await server.stop();
   await database.drop();
 }
-summarize();
+if (!instructions) summarize();
 
 function report(figures, andSummarize = true) {
   const { runs: _runs, firstError, ...shown } = figures;
@@ -129,6 +176,23 @@ function report(figures, andSummarize = true) {
     const per = (ms) => `${((ms * 1000) / requests).toFixed(0)} µs`;
     const threads = Object.entries(cpu.threads).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${per(v)}`).join(', ');
     log(`server process CPU per request (user + system): ${per(cpu.total)}; by thread: ${threads}`);
+  }
+  if (recorded) {
+    const lines = recorded.split('\n').filter((l) => /^\s+\d/.test(l)).sort((a, b) => Number(b.trim().split(/\s/)[0]) - Number(a.trim().split(/\s/)[0]));
+    const top = Number(process.env.PROFILE_TOP ?? 40);
+    console.log(`instructions per request by thread and symbol (k):`);
+    for (const line of lines.slice(0, top)) {
+      const [, samples, rest] = line.match(/^\s+(\d+)\s+(.*)$/);
+      console.log(`${((Number(samples) * 20) / requests).toFixed(1).padStart(8)}  ${rest.replace(/\s+/g, ' ').slice(0, 150)}`);
+    }
+    return;
+  }
+  if (instructions) {
+    const per = (n) => `${(n / requests / 1000).toFixed(0)}k`;
+    const total = Object.values(instructions).reduce((a, b) => a + b, 0);
+    const threads = Object.entries(instructions).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${per(v)}`).join(', ');
+    log(`instructions per request (user + kernel): ${per(total)}; by thread: ${threads}`);
+    return;
   }
   if (andSummarize) summarize();
 }

@@ -10,7 +10,7 @@ export function derivePostgresqlSchema(sqliteSchema) {
   const header = '// GENERATED from prisma/schema.prisma by scripts/derive-postgresql-schema.mjs: do not edit.\n';
   const out = sqliteSchema
     .replace(/provider\s*=\s*"sqlite"/, 'provider = "postgresql"')
-    .replace(/output\s*=\s*"\.\.\/src\/generated\/sqlite"/, 'output       = "../../src/generated/postgresql"');
+    .replace(/output\s*=\s*"\.\.\/src\/generated\/sqlite"/, 'output          = "../../src/generated/postgresql"');
   if (out === sqliteSchema || !out.includes('"postgresql"') || !out.includes('src/generated/postgresql')) {
     throw new Error('prisma/schema.prisma no longer has the expected provider/output lines');
   }
