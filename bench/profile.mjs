@@ -29,7 +29,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tessera-prof-'));
 // PROFILE_INTERVAL: µs between samples (V8's default, 1000, leaves few samples for a short request).
 const counting = process.env.PROFILE_PERF === '1' || process.env.PROFILE_PERF === 'record';
 const recording = process.env.PROFILE_PERF === 'record';
-const profiling = counting ? (recording ? ['--perf-basic-prof'] : []) : ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(process.env.PROFILE_INTERVAL ? [`--cpu-prof-interval=${process.env.PROFILE_INTERVAL}`] : [])];
+const profiling = [...(process.env.PROFILE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(counting ? (recording ? ['--perf-basic-prof'] : []) : ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(process.env.PROFILE_INTERVAL ? [`--cpu-prof-interval=${process.env.PROFILE_INTERVAL}`] : [])])];
 const TOKEN_SCENARIOS = {
   introspection: async (url, auth) => {
     const { access_token: token } = await post(`${url}/token`, { grant_type: 'client_credentials' }, auth);
@@ -105,11 +105,13 @@ const tokenLoad = async (url, auth, pid) => {
   // Counting: the just-in-time compilation of a cold start is left out, as `npm run bench` leaves it.
   if (counting) await load.once(5);
   const counter = counting ? await countInstructions(pid) : undefined;
+  if (process.env.PROFILE_HEAP) process.kill(pid, 'SIGUSR2');
   const cpuFrom = cpuMillis(pid);
   const figures = await measure(load, { runs: 1 });
   window = [from, monotonicMicros()];
   const cpuTo = cpuMillis(pid);
   if (counter) instructions = await counter.stop();
+  if (process.env.PROFILE_HEAP) { process.kill(pid, 'SIGUSR2'); await new Promise((r) => setTimeout(r, 2000)); }
   cpu = { total: cpuTo.total - cpuFrom.total, threads: Object.fromEntries(Object.entries(cpuTo.threads).map(([k, v]) => [k, v - (cpuFrom.threads[k] ?? 0)])) };
   return figures;
 };
@@ -120,6 +122,7 @@ if (kind === 'bare') {
   let figures;
   try {
     figures = await tokenLoad(`http://127.0.0.1:${port}`, basic(BASELINE_CLIENT.id, BASELINE_CLIENT.secret), bare.pid);
+    gcSummary(bare);
   } finally {
     await bare.stop();
   }
@@ -151,6 +154,7 @@ try {
     throw new Error(`unknown scenario ${scenario}`);
   }
   report(figures, false);
+  gcSummary(server);
   if (scenario === 'login') {
     // argon2 runs on libuv's thread pool, outside the profile: time one verification here.
     const hash = await argon2.hash(ctx.password, { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
@@ -166,6 +170,13 @@ try {
   await database.drop();
 }
 if (!instructions) summarize();
+
+/** With PROFILE_NODE_ARGS=--trace-gc: the server's last collections (PROFILE_GC=n lines of them). */
+function gcSummary(proc) {
+  if (!process.env.PROFILE_GC) return;
+  const lines = proc.output().split('\n').filter((l) => /: (Scavenge|Mark-Compact|Minor Mark-Sweep) /.test(l));
+  console.error(lines.slice(-Number(process.env.PROFILE_GC)).join('\n'));
+}
 
 function report(figures, andSummarize = true) {
   const { runs: _runs, firstError, ...shown } = figures;

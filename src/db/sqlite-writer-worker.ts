@@ -20,11 +20,26 @@ import { close, fdatasync, open } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 
-import type { WriterFailure, WriterReply, WriterRequest } from './sqlite-writer.js';
+
+
+// The protocol's numbers (sqlite-writer.ts, WriterMessage and WriterAnswer), repeated here: this
+// file imports nothing of Tessera's so that Node can run it from src/ under the test runner.
+const DEFINE = 0;
+const WRITES = 1;
+const READS = 2;
+const COLUMNS = -1;
+const STATEMENT_FAILED = 0;
+const BATCH_FAILED = 1;
+const READS_ANSWERED = 2;
+const NO_ROW = 0;
+const ROW = 1;
+const READ_FAILED = 2;
 
 interface Statement {
   run(...values: unknown[]): unknown;
   get(...values: unknown[]): unknown;
+  raw(toggle: boolean): Statement;
+  columns(): { name: string }[];
 }
 interface Connection {
   prepare(text: string): Statement;
@@ -51,57 +66,81 @@ function syncWal(done: (err: NodeJS.ErrnoException | null) => void): void {
   });
 }
 
-const statements = new Map<string, Statement>();
-function prepared(text: string): Statement {
-  let statement = statements.get(text);
+// Statements by number; a statement that did not prepare keeps its error, reported at each use.
+const statements: (Statement | Error)[] = [];
+const control = new Map<string, Statement>();
+function run(text: string): void {
+  let statement = control.get(text);
   if (!statement) {
     statement = db.prepare(text);
-    statements.set(text, statement);
+    control.set(text, statement);
   }
-  return statement;
-}
-function run(text: string, values: readonly unknown[] = []): void {
-  prepared(text).run(...values);
+  statement.run();
 }
 
-const failure = (err: unknown): WriterFailure => ({ message: (err as Error).message, code: (err as { code?: string }).code });
+const failureCode = (err: unknown): string | null => (err as { code?: string }).code ?? null;
 
 const port = parentPort!;
-port.on('message', (request: WriterRequest) => {
-  if (request.close) {
-    db.close();
-    port.close();
-    return;
+
+function define(number: number, text: string, isRead: boolean): void {
+  try {
+    const statement = db.prepare(text);
+    if (isRead) {
+      // Rows travel as values in column order; the event loop knows the names.
+      statement.raw(true);
+      port.postMessage([COLUMNS, number, ...statement.columns().map((c) => c.name)]);
+    }
+    statements[number] = statement;
+  } catch (err) {
+    statements[number] = err as Error;
   }
-  const reply = (body: Omit<WriterReply, 'id'>) => port.postMessage({ id: request.id, ...body });
-  if (request.reads) {
-    // Each read alone, outside any transaction: it sees every commit made so far.
-    const rows = request.reads.map(({ text, values }) => {
-      try {
-        return { row: (prepared(text).get(...values) as Record<string, unknown> | undefined) ?? null };
-      } catch (err) {
-        return { error: failure(err) };
-      }
-    });
-    reply({ rows });
-    return;
+}
+
+/** Each read alone, outside any transaction: it sees every commit made so far. */
+function answerReads(request: readonly unknown[]): void {
+  const reply: unknown[] = [request[1], READS_ANSWERED];
+  for (let at = 2; at < request.length;) {
+    const statement = statements[request[at] as number]!;
+    const count = request[at + 1] as number;
+    const values = request.slice(at + 2, at + 2 + count);
+    at += 2 + count;
+    try {
+      if (statement instanceof Error) throw statement;
+      const row = statement.get(...values) as unknown[] | undefined;
+      if (row === undefined) reply.push(NO_ROW);
+      else reply.push(ROW, ...row);
+    } catch (err) {
+      reply.push(READ_FAILED, (err as Error).message, failureCode(err));
+    }
   }
+  port.postMessage(reply);
+}
+
+function commitWrites(request: readonly unknown[]): void {
+  const id = request[1];
+  const batchFailed = (err: unknown) => port.postMessage([id, BATCH_FAILED, (err as Error).message, failureCode(err)]);
   try {
     // Waits (up to the busy timeout) while a transaction of another connection holds the lock.
     run('BEGIN IMMEDIATE');
   } catch (err) {
-    reply({ failed: failure(err) });
+    batchFailed(err);
     return;
   }
   // A statement that fails fails alone: SQLite undoes that statement and keeps the transaction.
-  const errors = request.writes.map(({ text, values }) => {
+  const reply: unknown[] = [id];
+  for (let at = 2, index = 0; at < request.length; index += 1) {
+    const statement = statements[request[at] as number]!;
+    const count = request[at + 1] as number;
+    const values = request.slice(at + 2, at + 2 + count);
+    at += 2 + count;
     try {
-      run(text, values);
-      return null;
+      if (statement instanceof Error) throw statement;
+      statement.run(...values);
     } catch (err) {
-      return failure(err);
+      if (reply.length === 1) reply.push(STATEMENT_FAILED);
+      reply.push(index, (err as Error).message, failureCode(err));
     }
-  });
+  }
   try {
     run('COMMIT');
   } catch (err) {
@@ -110,12 +149,29 @@ port.on('message', (request: WriterRequest) => {
     } catch {
       // the transaction is already gone
     }
-    reply({ failed: failure(err) });
+    batchFailed(err);
     return;
   }
   syncWal((err) => {
     // Committed but not known to be on disk: no write of the batch may be acknowledged.
-    if (err) reply({ failed: failure(err) });
-    else reply({ errors });
+    if (err) batchFailed(err);
+    else port.postMessage(reply);
   });
+}
+
+port.on('message', (request: readonly unknown[]) => {
+  switch (request[0]) {
+    case DEFINE:
+      define(request[1] as number, request[2] as string, request[3] as boolean);
+      return;
+    case READS:
+      answerReads(request);
+      return;
+    case WRITES:
+      commitWrites(request);
+      return;
+    default:
+      db.close();
+      port.close();
+  }
 });

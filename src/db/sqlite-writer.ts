@@ -9,23 +9,29 @@ export interface WriterFailure {
   readonly message: string;
   readonly code: string | undefined;
 }
-export interface WriterRequest {
-  readonly id: number;
-  readonly writes: readonly WriterStatement[];
-  /** Reads to answer at once, each alone (then `writes` is empty). */
-  readonly reads?: readonly WriterStatement[];
-  readonly close?: boolean;
-}
-export type ReadOutcome = { readonly row: Record<string, unknown> | null } | { readonly error: WriterFailure };
-export interface WriterReply {
-  readonly id: number;
-  /** For a request of reads: each read's row (null for none) or failure, in order. */
-  readonly rows?: readonly ReadOutcome[];
-  /** Per statement: null when it ran. Absent when the whole batch failed. */
-  readonly errors?: readonly (WriterFailure | null)[];
-  /** The batch as a whole failed (no write lock within the busy timeout, or the commit failed). */
-  readonly failed?: WriterFailure;
-}
+
+/**
+ * The messages between the event loop and the writer thread are flat arrays of primitives:
+ * cheaper to copy between threads than objects (whose every key is copied as a string and
+ * looked up again on arrival), and every statement travels as a number. The thread learns each
+ * statement's text once, from a DEFINE message posted before its first use (messages on a port
+ * keep their order).
+ *
+ * To the thread:
+ * - `[DEFINE, statement, text, isRead]`
+ * - `[WRITES, id, (statement, count, ...values)*]`: one batch, one transaction
+ * - `[READS, id, (statement, count, ...values)*]`: each read alone, outside any transaction
+ * - `[CLOSE]`
+ *
+ * From the thread:
+ * - `[COLUMNS, statement, ...names]`: the columns of a read statement, before any of its rows
+ * - `[id]`: a batch committed and synced, every write ran
+ * - `[id, STATEMENT_FAILED, (index, message, code)*]`: committed and synced; those writes failed
+ * - `[id, BATCH_FAILED, message, code]`: nothing of the batch is acknowledged
+ * - `[id, READS_ANSWERED, (NO_ROW | ROW ...values | READ_FAILED message code)*]`
+ */
+export const WriterMessage = { DEFINE: 0, WRITES: 1, READS: 2, CLOSE: 3, COLUMNS: -1 } as const;
+export const WriterAnswer = { STATEMENT_FAILED: 0, BATCH_FAILED: 1, READS_ANSWERED: 2, NO_ROW: 0, ROW: 1, READ_FAILED: 2 } as const;
 
 export interface SqliteWriter {
   /**
@@ -48,11 +54,22 @@ export interface SqliteWriter {
 // src/db/sqlite-writer.ts and Node runs the worker's TypeScript source directly.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './sqlite-writer-worker.ts' : './sqlite-writer-worker.js', import.meta.url);
 
-type Pending = WriterStatement & { resolve(ok: boolean): void; reject(err: unknown): void };
-type PendingRead = WriterStatement & { resolve(row: Record<string, unknown> | undefined): void; reject(err: unknown): void };
+type Pending = { readonly statement: number; readonly values: readonly unknown[]; resolve(ok: boolean): void; reject(err: unknown): void };
+type PendingRead = { readonly statement: number; readonly values: readonly unknown[]; resolve(row: Record<string, unknown> | undefined): void; reject(err: unknown): void };
+type Reply = readonly unknown[];
 
-function toError(failure: WriterFailure): Error {
-  return Object.assign(new Error(failure.message), { code: failure.code });
+function toError(message: unknown, code: unknown): Error {
+  return Object.assign(new Error(String(message)), { code: typeof code === 'string' ? code : undefined });
+}
+
+/** `[prefix..., (statement, count, ...values)*]` for a list of statements. */
+function encode(prefix: unknown[], items: readonly { statement: number; values: readonly unknown[] }[]): unknown[] {
+  const out = prefix;
+  for (const { statement, values } of items) {
+    out.push(statement, values.length);
+    for (const v of values) out.push(v);
+  }
+  return out;
 }
 
 /**
@@ -71,6 +88,23 @@ export function createSqliteWriter(file: string, timeoutMs: number): SqliteWrite
   let readsQueued: PendingRead[] = [];
   const readsInFlight = new Map<number, PendingRead[]>();
   let readsScheduled = false;
+  // Statement numbers, per text and kind; a new thread learns them all again.
+  const writeStatements = new Map<string, number>();
+  const readStatements = new Map<string, number>();
+  const texts: { text: string; isRead: boolean }[] = [];
+  const columns: (readonly string[] | undefined)[] = [];
+
+  function statementOf(text: string, isRead: boolean): number {
+    const known = isRead ? readStatements : writeStatements;
+    let statement = known.get(text);
+    if (statement === undefined) {
+      statement = texts.length;
+      texts.push({ text, isRead });
+      known.set(text, statement);
+      worker?.postMessage([WriterMessage.DEFINE, statement, text, isRead]);
+    }
+    return statement;
+  }
 
   function failAll(err: unknown): void {
     const batches = [inFlight?.batch ?? [], queued];
@@ -90,7 +124,13 @@ export function createSqliteWriter(file: string, timeoutMs: number): SqliteWrite
 
   function start(): Worker {
     const w = new Worker(WORKER_URL, { workerData: { file, timeoutMs } });
-    w.on('message', (reply: WriterReply) => (reply.rows ? settleReads(reply) : settle(reply)));
+    texts.forEach(({ text, isRead }, statement) => w.postMessage([WriterMessage.DEFINE, statement, text, isRead]));
+    w.on('message', (reply: Reply) => {
+      const head = reply[0] as number;
+      if (head === WriterMessage.COLUMNS) columns[reply[1] as number] = reply.slice(2) as string[];
+      else if (reply[1] === WriterAnswer.READS_ANSWERED) settleReads(reply);
+      else settle(reply);
+    });
     w.on('error', (err) => {
       worker = undefined;
       failAll(err);
@@ -111,21 +151,24 @@ export function createSqliteWriter(file: string, timeoutMs: number): SqliteWrite
     inFlight = { id: nextId++, batch };
     worker ??= start();
     worker.ref();
-    const request: WriterRequest = { id: inFlight.id, writes: batch.map(({ text, values }) => ({ text, values })) };
-    worker.postMessage(request);
+    worker.postMessage(encode([WriterMessage.WRITES, inFlight.id], batch));
   }
 
-  function settle(reply: WriterReply): void {
-    if (!inFlight || reply.id !== inFlight.id) return;
+  function settle(reply: Reply): void {
+    if (!inFlight || reply[0] !== inFlight.id) return;
     const { batch } = inFlight;
     inFlight = undefined;
-    if (reply.failed) {
-      const busy = reply.failed.code?.startsWith('SQLITE_BUSY') === true;
-      for (const w of batch) (busy ? w.resolve(false) : w.reject(toError(reply.failed)));
+    if (reply.length === 1) {
+      for (const w of batch) w.resolve(true);
+    } else if (reply[1] === WriterAnswer.BATCH_FAILED) {
+      const busy = typeof reply[3] === 'string' && reply[3].startsWith('SQLITE_BUSY');
+      for (const w of batch) (busy ? w.resolve(false) : w.reject(toError(reply[2], reply[3])));
     } else {
+      const failed = new Map<number, Error>();
+      for (let i = 2; i < reply.length; i += 3) failed.set(reply[i] as number, toError(reply[i + 1], reply[i + 2]));
       batch.forEach((w, i) => {
-        const failure = reply.errors?.[i];
-        if (failure) w.reject(toError(failure));
+        const err = failed.get(i);
+        if (err) w.reject(err);
         else w.resolve(true);
       });
     }
@@ -142,26 +185,38 @@ export function createSqliteWriter(file: string, timeoutMs: number): SqliteWrite
     readsInFlight.set(id, group);
     worker ??= start();
     worker.ref();
-    worker.postMessage({ id, writes: [], reads: group.map(({ text, values }) => ({ text, values })) } satisfies WriterRequest);
+    worker.postMessage(encode([WriterMessage.READS, id], group));
   }
 
-  function settleReads(reply: WriterReply): void {
-    const group = readsInFlight.get(reply.id);
+  function settleReads(reply: Reply): void {
+    const id = reply[0] as number;
+    const group = readsInFlight.get(id);
     if (!group) return;
-    readsInFlight.delete(reply.id);
-    group.forEach((r, i) => {
-      const outcome = reply.rows![i]!;
-      if ('error' in outcome) r.reject(toError(outcome.error));
-      else r.resolve(outcome.row ?? undefined);
-    });
+    readsInFlight.delete(id);
+    let at = 2;
+    for (const r of group) {
+      const outcome = reply[at++];
+      if (outcome === WriterAnswer.NO_ROW) {
+        r.resolve(undefined);
+      } else if (outcome === WriterAnswer.ROW) {
+        const names = columns[r.statement]!;
+        const row: Record<string, unknown> = {};
+        for (const name of names) row[name] = reply[at++];
+        r.resolve(row);
+      } else {
+        r.reject(toError(reply[at], reply[at + 1]));
+        at += 2;
+      }
+    }
     if (!busy()) worker?.unref();
   }
 
   return {
     write(statement) {
       if (closing) return Promise.reject(new Error('the SQLite writer is closed'));
+      const number = statementOf(statement.text, false);
       return new Promise<boolean>((resolve, reject) => {
-        queued.push({ ...statement, resolve, reject });
+        queued.push({ statement: number, values: statement.values, resolve, reject });
         if (!scheduled && !inFlight) {
           scheduled = true;
           setImmediate(flush);
@@ -170,8 +225,9 @@ export function createSqliteWriter(file: string, timeoutMs: number): SqliteWrite
     },
     read(statement) {
       if (closing) return Promise.reject(new Error('the SQLite writer is closed'));
+      const number = statementOf(statement.text, true);
       return new Promise((resolve, reject) => {
-        readsQueued.push({ ...statement, resolve, reject });
+        readsQueued.push({ statement: number, values: statement.values, resolve, reject });
         if (!readsScheduled) {
           readsScheduled = true;
           setImmediate(flushReads);
@@ -191,7 +247,7 @@ export function createSqliteWriter(file: string, timeoutMs: number): SqliteWrite
           w.once('exit', () => resolve());
           // An idle thread is unref'd; waiting for its exit must keep the process alive.
           w.ref();
-          w.postMessage({ id: 0, writes: [], close: true } satisfies WriterRequest);
+          w.postMessage([WriterMessage.CLOSE]);
         });
       })();
       return closing;

@@ -29,7 +29,8 @@ describe('revocation query plans (SQLite)', () => {
     await migrateDatabase({ databaseUrl: url });
     plans = openSqlite(join(dir, 'r.db'), { timeout: 1000, fileMustExist: true });
     db = new PrismaClient({ adapter: createAdapterFactory(url), log: [{ level: 'query', emit: 'event' }] });
-    db.$on('query', (e) => queries.push({ query: e.query, params: JSON.parse(e.params) as unknown[] }));
+    const events = db as unknown as { $on(event: 'query', listener: (e: { query: string; params: string }) => void): void };
+    events.$on('query', (e) => queries.push({ query: e.query, params: JSON.parse(e.params) as unknown[] }));
   });
   afterAll(async () => {
     await db?.$disconnect();

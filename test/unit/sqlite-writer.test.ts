@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openSqlite } from '../../src/db/fast-reads.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
-import { createSqliteWriter, type WriterStatement } from '../../src/db/sqlite-writer.js';
+import { readFileSync } from 'node:fs';
+
+import { createSqliteWriter, WriterAnswer, WriterMessage, type WriterStatement } from '../../src/db/sqlite-writer.js';
 
 // SQLite only (vitest.config.ts leaves this file out of the PostgreSQL pass).
 describe('the SQLite writer thread', () => {
@@ -115,5 +117,27 @@ describe('the SQLite writer thread', () => {
     expect(result.stderr).not.toMatch(/unsettled top-level await/);
     expect(result.stdout.trim()).toBe('closed');
     expect(result.status).toBe(0);
+  });
+
+  it('the thread uses the protocol numbers the event loop uses (the worker file repeats them)', () => {
+    const source = readFileSync(new URL('../../src/db/sqlite-writer-worker.ts', import.meta.url), 'utf8');
+    const constant = (name: string) => Number(new RegExp(`^const ${name} = (-?\\d+);$`, 'm').exec(source)?.[1]);
+    expect({ DEFINE: constant('DEFINE'), WRITES: constant('WRITES'), READS: constant('READS'), COLUMNS: constant('COLUMNS') })
+      .toEqual({ DEFINE: WriterMessage.DEFINE, WRITES: WriterMessage.WRITES, READS: WriterMessage.READS, COLUMNS: WriterMessage.COLUMNS });
+    const answers = ['STATEMENT_FAILED', 'BATCH_FAILED', 'READS_ANSWERED', 'NO_ROW', 'ROW', 'READ_FAILED'] as const;
+    expect(Object.fromEntries(answers.map((a) => [a, constant(a)]))).toEqual(Object.fromEntries(answers.map((a) => [a, WriterAnswer[a]])));
+  });
+
+  it('a statement that does not prepare fails each use alone, and the others of its batch still commit', async () => {
+    const writer = createSqliteWriter(file, 1000);
+    try {
+      const results = await Promise.allSettled([writer.write(insert('p-1')), writer.write({ text: 'INSERT INTO "Nope" VALUES (?)', values: [1] }), writer.write(insert('p-2'))]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/no such table/);
+      await expect(writer.write({ text: 'INSERT INTO "Nope" VALUES (?)', values: [2] })).rejects.toThrow(/no such table/);
+      await expect(writer.read({ text: 'SELECT id, payload, "createdAt" FROM "OidcGrant" WHERE id = ?', values: ['p-2'] })).resolves.toMatchObject({ id: 'p-2', payload: '{}' });
+    } finally {
+      await writer.close();
+    }
   });
 });
