@@ -174,7 +174,8 @@ if (!instructions) summarize();
 /** With PROFILE_NODE_ARGS=--trace-gc: the server's last collections (PROFILE_GC=n lines of them). */
 function gcSummary(proc) {
   if (!process.env.PROFILE_GC) return;
-  const lines = proc.output().split('\n').filter((l) => /: (Scavenge|Mark-Compact|Minor Mark-Sweep) /.test(l));
+  const pattern = process.env.PROFILE_GC_PATTERN ? new RegExp(process.env.PROFILE_GC_PATTERN) : /: (Scavenge|Mark-Compact|Minor Mark-Sweep) /;
+  const lines = proc.output().split('\n').filter((l) => pattern.test(l));
   console.error(lines.slice(-Number(process.env.PROFILE_GC)).join('\n'));
 }
 
