@@ -29,7 +29,8 @@ const dir = mkdtempSync(join(tmpdir(), 'tessera-prof-'));
 // PROFILE_INTERVAL: µs between samples (V8's default, 1000, leaves few samples for a short request).
 const counting = process.env.PROFILE_PERF === '1' || process.env.PROFILE_PERF === 'record';
 const recording = process.env.PROFILE_PERF === 'record';
-const profiling = [...(process.env.PROFILE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(counting ? (recording ? ['--perf-basic-prof'] : []) : ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(process.env.PROFILE_INTERVAL ? [`--cpu-prof-interval=${process.env.PROFILE_INTERVAL}`] : [])])];
+const heapProfile = process.env.PROFILE_HEAP ? join(dir, 'heap.json') : undefined;
+const profiling = [...(process.env.PROFILE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(heapProfile ? [`--import=${join(root, 'bench/lib/heap-sampler.mjs')}`] : []), ...(counting ? (recording ? ['--perf-basic-prof'] : []) : ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(process.env.PROFILE_INTERVAL ? [`--cpu-prof-interval=${process.env.PROFILE_INTERVAL}`] : [])])];
 const TOKEN_SCENARIOS = {
   introspection: async (url, auth) => {
     const { access_token: token } = await post(`${url}/token`, { grant_type: 'client_credentials' }, auth);
@@ -46,6 +47,7 @@ let window;
 let cpu;
 let instructions;
 let recorded;
+let heap;
 /** `perf stat` attached to a process: instructions retired by each of its threads until stop(). */
 async function countInstructions(pid) {
   const data = join(dir, 'perf.data');
@@ -105,20 +107,24 @@ const tokenLoad = async (url, auth, pid) => {
   // Counting: the just-in-time compilation of a cold start is left out, as `npm run bench` leaves it.
   if (counting) await load.once(5);
   const counter = counting ? await countInstructions(pid) : undefined;
-  if (process.env.PROFILE_HEAP) process.kill(pid, 'SIGUSR2');
+  if (heapProfile) process.kill(pid, 'SIGUSR2');
   const cpuFrom = cpuMillis(pid);
   const figures = await measure(load, { runs: 1 });
   window = [from, monotonicMicros()];
   const cpuTo = cpuMillis(pid);
   if (counter) instructions = await counter.stop();
-  if (process.env.PROFILE_HEAP) { process.kill(pid, 'SIGUSR2'); await new Promise((r) => setTimeout(r, 2000)); }
+  if (heapProfile) {
+    process.kill(pid, 'SIGUSR2');
+    await new Promise((r) => setTimeout(r, 2000));
+    heap = JSON.parse(readFileSync(heapProfile, 'utf8'));
+  }
   cpu = { total: cpuTo.total - cpuFrom.total, threads: Object.fromEntries(Object.entries(cpuTo.threads).map(([k, v]) => [k, v - (cpuFrom.threads[k] ?? 0)])) };
   return figures;
 };
 if (kind === 'bare') {
   if (!TOKEN_SCENARIOS[scenario]) throw new Error(`bare: only ${Object.keys(TOKEN_SCENARIOS).join(', ')}`);
   const port = await freePort();
-  const bare = await startProcess(join(root, 'bench/baselines/oidc-provider.mjs'), { PORT: String(port) }, 'baseline listening', undefined, profiling);
+  const bare = await startProcess(join(root, 'bench/baselines/oidc-provider.mjs'), { PORT: String(port), TESSERA_HEAP_PROFILE: heapProfile ?? '' }, 'baseline listening', undefined, profiling);
   let figures;
   try {
     figures = await tokenLoad(`http://127.0.0.1:${port}`, basic(BASELINE_CLIENT.id, BASELINE_CLIENT.secret), bare.pid);
@@ -130,7 +136,7 @@ if (kind === 'bare') {
   process.exit(0);
 }
 const database = await freshDatabase(kind);
-const server = await startTessera(database, process.env.PROFILE_ENV ? JSON.parse(process.env.PROFILE_ENV) : {}, profiling);
+const server = await startTessera(database, { ...(process.env.PROFILE_ENV ? JSON.parse(process.env.PROFILE_ENV) : {}), ...(heapProfile ? { TESSERA_HEAP_PROFILE: heapProfile } : {}) }, profiling);
 try {
   const ctx = await setUpTessera(server, kind, log);
   const seconds = DEFAULTS.durationSeconds;
@@ -188,6 +194,20 @@ function report(figures, andSummarize = true) {
     const per = (ms) => `${((ms * 1000) / requests).toFixed(0)} µs`;
     const threads = Object.entries(cpu.threads).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${per(v)}`).join(', ');
     log(`server process CPU per request (user + system): ${per(cpu.total)}; by thread: ${threads}`);
+  }
+  if (heap) {
+    // Bytes per request promoted to the old generation, by allocating function (self).
+    const sites = new Map();
+    const walk = (node) => {
+      const f = node.callFrame;
+      const site = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${f.lineNumber + 1}`;
+      if (node.selfSize) sites.set(site, (sites.get(site) ?? 0) + node.selfSize);
+      for (const child of node.children ?? []) walk(child);
+    };
+    walk(heap.head);
+    const total = [...sites.values()].reduce((a, b) => a + b, 0);
+    console.log(`promoted to the old generation: ${(total / requests).toFixed(0)} bytes per request; by allocating function:`);
+    for (const [site, bytes] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.PROFILE_TOP ?? 25))) console.log(`${(bytes / requests).toFixed(0).padStart(8)}  ${site}`);
   }
   if (recorded) {
     const lines = recorded.split('\n').filter((l) => /^\s+\d/.test(l)).sort((a, b) => Number(b.trim().split(/\s/)[0]) - Number(a.trim().split(/\s/)[0]));

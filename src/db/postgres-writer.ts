@@ -20,6 +20,8 @@ export interface MergedStatement {
   readonly params: readonly unknown[];
   /** How many writes (consecutive, from the batch's order) this statement carries. */
   readonly count: number;
+  /** Worth a named prepared statement: its text recurs (a single write, or a merge of few rows). */
+  readonly prepared: boolean;
 }
 
 // Parameters per statement are capped by the protocol at 65535; stay well below.
@@ -56,13 +58,26 @@ export function insertShape(sql: string): InsertShape | null {
   return shape;
 }
 
+// Merged inserts of up to this many rows run as named prepared statements: PostgreSQL parses
+// and plans each row count once per connection instead of once per batch.
+const PREPARED_ROWS = 64;
+const rowsSqlCache = new WeakMap<InsertShape, string[]>();
+
 function rowsSql(shape: InsertShape, rows: number): string {
+  const cached = rows <= PREPARED_ROWS ? rowsSqlCache.get(shape)?.[rows] : undefined;
+  if (cached !== undefined) return cached;
   const values: string[] = [];
   for (let r = 0; r < rows; r++) {
     const base = r * shape.width;
     values.push(`(${Array.from({ length: shape.width }, (_, i) => `$${base + i + 1}`).join(', ')})`);
   }
-  return `${shape.head}${values.join(', ')}${shape.tail}`;
+  const sql = `${shape.head}${values.join(', ')}${shape.tail}`;
+  if (rows <= PREPARED_ROWS) {
+    let bySize = rowsSqlCache.get(shape);
+    if (!bySize) rowsSqlCache.set(shape, (bySize = []));
+    bySize[rows] = sql; // the same string each time: its hash is computed once
+  }
+  return sql;
 }
 
 /**
@@ -81,7 +96,9 @@ export function mergeBatch(batch: readonly PgWrite[]): MergedStatement[] {
       while (j < batch.length && j - i < maxRows && batch[j]!.sql === first.sql) j++;
     }
     const count = j - i;
-    out.push(count === 1 ? { sql: first.sql, params: first.params, count } : { sql: rowsSql(shape!, count), params: batch.slice(i, j).flatMap((w) => w.params), count });
+    out.push(count === 1
+      ? { sql: first.sql, params: first.params, count, prepared: true }
+      : { sql: rowsSql(shape!, count), params: batch.slice(i, j).flatMap((w) => w.params), count, prepared: count <= PREPARED_ROWS });
     i = j;
   }
   return out;
@@ -108,7 +125,7 @@ export function createPostgresWriter(run: PgRun): PostgresWriter {
       const writes = batch.slice(offset, offset + statement.count);
       offset += statement.count;
       try {
-        await run(statement.sql, statement.params, statement.count === 1);
+        await run(statement.sql, statement.params, statement.prepared);
         for (const w of writes) w.resolve();
       } catch (err) {
         if (writes.length === 1) writes[0]!.reject(err);

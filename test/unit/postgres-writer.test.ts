@@ -25,8 +25,19 @@ describe('merging a batch of writes into statements', () => {
     expect(merged.map((m) => m.count)).toEqual([2, 1, 1, 1]);
     expect(merged[0]!.sql).toBe('INSERT INTO "JwtAccessToken" ("id", "clientId", "expiresWithSession", "expiresAt", "createdAt") VALUES ($1, $2, $3, $4, $5), ($6, $7, $8, $9, $10)');
     expect(merged[0]!.params).toEqual([1, 'c', false, 'e', 'f', 2, 'c', false, 'e', 'f']);
-    expect(merged[1]).toEqual({ sql: DELETE, params: [1], count: 1 });
+    expect(merged[1]).toEqual({ sql: DELETE, params: [1], count: 1, prepared: true });
     expect(merged[3]!.sql).toBe(UPSERT);
+  });
+
+  it('prepares merged inserts of up to 64 rows (the same text for the same row count), not larger ones', () => {
+    const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ sql: INSERT, params: [i, 'c', false, 'e', 'f'] }));
+    const [two] = mergeBatch(rows(2));
+    const [twoAgain] = mergeBatch(rows(2));
+    expect(two).toMatchObject({ count: 2, prepared: true });
+    expect(twoAgain!.sql).toBe(two!.sql);
+    expect(mergeBatch(rows(64))[0]).toMatchObject({ count: 64, prepared: true });
+    expect(mergeBatch(rows(65))[0]).toMatchObject({ count: 65, prepared: false });
+    expect(mergeBatch(rows(65))[0]!.sql).toMatch(/\(\$321, \$322, \$323, \$324, \$325\)$/);
   });
 });
 
