@@ -64,7 +64,8 @@ const PREPARED_ROWS = 64;
 const rowsSqlCache = new WeakMap<InsertShape, string[]>();
 
 function rowsSql(shape: InsertShape, rows: number): string {
-  const cached = rows <= PREPARED_ROWS ? rowsSqlCache.get(shape)?.[rows] : undefined;
+  let bySize = rowsSqlCache.get(shape);
+  const cached = bySize?.[rows];
   if (cached !== undefined) return cached;
   const values: string[] = [];
   for (let r = 0; r < rows; r++) {
@@ -73,7 +74,6 @@ function rowsSql(shape: InsertShape, rows: number): string {
   }
   const sql = `${shape.head}${values.join(', ')}${shape.tail}`;
   if (rows <= PREPARED_ROWS) {
-    let bySize = rowsSqlCache.get(shape);
     if (!bySize) rowsSqlCache.set(shape, (bySize = []));
     bySize[rows] = sql; // the same string each time: its hash is computed once
   }

@@ -20,8 +20,6 @@ import { close, fdatasync, open } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 
-
-
 // The protocol's numbers (sqlite-writer.ts, WriterMessage and WriterAnswer), repeated here: this
 // file imports nothing of Tessera's so that Node can run it from src/ under the test runner.
 const DEFINE = 0;
@@ -96,14 +94,19 @@ function define(number: number, text: string, isRead: boolean): void {
   }
 }
 
+/** Visits the `(statement, count, ...values)*` that follow a request's kind and id, in order. */
+function eachStatement(request: readonly unknown[], visit: (statement: Statement | Error, values: unknown[], index: number) => void): void {
+  for (let at = 2, index = 0; at < request.length; index += 1) {
+    const count = request[at + 1] as number;
+    visit(statements[request[at] as number]!, request.slice(at + 2, at + 2 + count), index);
+    at += 2 + count;
+  }
+}
+
 /** Each read alone, outside any transaction: it sees every commit made so far. */
 function answerReads(request: readonly unknown[]): void {
   const reply: unknown[] = [request[1], READS_ANSWERED];
-  for (let at = 2; at < request.length;) {
-    const statement = statements[request[at] as number]!;
-    const count = request[at + 1] as number;
-    const values = request.slice(at + 2, at + 2 + count);
-    at += 2 + count;
+  eachStatement(request, (statement, values) => {
     try {
       if (statement instanceof Error) throw statement;
       const row = statement.get(...values) as unknown[] | undefined;
@@ -112,7 +115,7 @@ function answerReads(request: readonly unknown[]): void {
     } catch (err) {
       reply.push(READ_FAILED, (err as Error).message, failureCode(err));
     }
-  }
+  });
   port.postMessage(reply);
 }
 
@@ -128,11 +131,7 @@ function commitWrites(request: readonly unknown[]): void {
   }
   // A statement that fails fails alone: SQLite undoes that statement and keeps the transaction.
   const reply: unknown[] = [id];
-  for (let at = 2, index = 0; at < request.length; index += 1) {
-    const statement = statements[request[at] as number]!;
-    const count = request[at + 1] as number;
-    const values = request.slice(at + 2, at + 2 + count);
-    at += 2 + count;
+  eachStatement(request, (statement, values, index) => {
     try {
       if (statement instanceof Error) throw statement;
       statement.run(...values);
@@ -140,7 +139,7 @@ function commitWrites(request: readonly unknown[]): void {
       if (reply.length === 1) reply.push(STATEMENT_FAILED);
       reply.push(index, (err as Error).message, failureCode(err));
     }
-  }
+  });
   try {
     run('COMMIT');
   } catch (err) {

@@ -5,10 +5,6 @@ export interface WriterStatement {
   readonly text: string;
   readonly values: readonly unknown[];
 }
-export interface WriterFailure {
-  readonly message: string;
-  readonly code: string | undefined;
-}
 
 /**
  * The messages between the event loop and the writer thread are flat arrays of primitives:
@@ -54,8 +50,10 @@ export interface SqliteWriter {
 // src/db/sqlite-writer.ts and Node runs the worker's TypeScript source directly.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './sqlite-writer-worker.ts' : './sqlite-writer-worker.js', import.meta.url);
 
-type Pending = { readonly statement: number; readonly values: readonly unknown[]; resolve(ok: boolean): void; reject(err: unknown): void };
-type PendingRead = { readonly statement: number; readonly values: readonly unknown[]; resolve(row: Record<string, unknown> | undefined): void; reject(err: unknown): void };
+/** A statement waiting for its message, and how to answer its caller. */
+type Queued<T> = { readonly statement: number; readonly values: readonly unknown[]; resolve(value: T): void; reject(err: unknown): void };
+type Pending = Queued<boolean>;
+type PendingRead = Queued<Record<string, unknown> | undefined>;
 type Reply = readonly unknown[];
 
 function toError(message: unknown, code: unknown): Error {
@@ -63,13 +61,12 @@ function toError(message: unknown, code: unknown): Error {
 }
 
 /** `[prefix..., (statement, count, ...values)*]` for a list of statements. */
-function encode(prefix: unknown[], items: readonly { statement: number; values: readonly unknown[] }[]): unknown[] {
-  const out = prefix;
+function encode(prefix: unknown[], items: readonly Queued<never>[]): unknown[] {
   for (const { statement, values } of items) {
-    out.push(statement, values.length);
-    for (const v of values) out.push(v);
+    prefix.push(statement, values.length);
+    for (const v of values) prefix.push(v);
   }
-  return out;
+  return prefix;
 }
 
 /**
