@@ -142,7 +142,7 @@ function sqliteReads(databaseUrl: string, pool: PoolOptions, options: FastReadsO
       stmt = db.prepare(text);
       statements.set(text, stmt);
     }
-    return { stmt, values: order.map((i) => params[i]) };
+    return { stmt, values: order.map((i) => sqliteValue(params[i])) };
   }
   return {
     async one(sql, params) {
@@ -178,9 +178,30 @@ function sqliteReads(databaseUrl: string, pool: PoolOptions, options: FastReadsO
   };
 }
 
+/**
+ * Prisma keeps a DateTime in a `timestamp(3)` column (no time zone) as UTC wall time. node-postgres
+ * would send a Date as the process's local time, and read such a column as local time: in any
+ * zone but UTC, a token written here would expire hours off from one Prisma wrote (and from what
+ * the sweeper and the revoker compare). So this path sends every Date as UTC (ISO 8601; PostgreSQL
+ * ignores the `Z` for a column without zone) and reads `timestamp` as UTC.
+ */
+const PG_TIMESTAMP = 1114;
+export function pgParam(value: unknown): unknown {
+  return value instanceof Date ? value.toISOString() : value;
+}
+export function parseUtcTimestamp(text: string): Date | string {
+  const date = new Date(`${text.replace(' ', 'T')}Z`);
+  return Number.isNaN(date.getTime()) ? text : date; // 'infinity' and the like stay text
+}
+const utcTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === PG_TIMESTAMP && format !== 'binary' ? parseUtcTimestamp : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
 function postgresReads(databaseUrl: string, options: PoolOptions): FastReads {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
+    types: utcTypes,
     max: Math.max(2, Math.ceil(options.poolSize / 2)),
     connectionTimeoutMillis: options.connectTimeoutSeconds * 1000,
     statement_timeout: options.statementTimeoutSeconds * 1000,
@@ -194,13 +215,13 @@ function postgresReads(databaseUrl: string, options: PoolOptions): FastReads {
       name = `tessera_${names.size}`;
       names.set(sql, name);
     }
-    const result = await pool.query({ name, text: sql, values: params as unknown[] });
+    const result = await pool.query({ name, text: sql, values: params.map(pgParam) });
     return result.rows as Record<string, unknown>[];
   }
   const one = async (sql: string, params: readonly unknown[]): Promise<Record<string, unknown> | undefined> => (await rows(sql, params))[0];
   // Token writes are group-committed (postgres-writer.ts): one statement per batch of inserts.
   const writer = createPostgresWriter((sql, params, prepared) =>
-    prepared ? one(sql, params) : pool.query({ text: sql, values: params as unknown[] }));
+    prepared ? one(sql, params) : pool.query({ text: sql, values: params.map(pgParam) }));
   // Point reads of one shape asked for together: one statement per batch (READ_BATCHES).
   const pointReads = new WeakMap<PointRead, (value: string) => Promise<Record<string, unknown>>>();
   function find(point: PointRead, value: string): Promise<Record<string, unknown> | undefined> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createDb, databaseKind, makeCommitsDurable, sqliteFilePath, type Db } from '../../src/db/client.js';
-import { createFastReads, openSqlite, type FastReads } from '../../src/db/fast-reads.js';
+import { createFastReads, openSqlite, readDate, type FastReads } from '../../src/db/fast-reads.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { hashIdentifier } from '../../src/hash.js';
 import { createAccounts } from '../../src/accounts/accounts.js';
@@ -156,6 +156,31 @@ describe('token writes outside Prisma (issuance path)', () => {
     const row = await db.jwtAccessToken.findUnique({ where: { id: hashIdentifier('jwt-1') } });
     expect(row).toMatchObject({ clientId: 'c1', expiresWithSession: false, revokedAt: null, grantId: null });
     expect(row!.expiresAt.getTime()).toBe(exp * 1000);
+  });
+
+  it('timestamps mean the same instant on both paths when the process runs in a timezone other than UTC', async () => {
+    // Prisma keeps DateTime columns as UTC wall time. Written or read outside Prisma, a timestamp
+    // must mean that same instant: in Tokyo (UTC+9) a local-time conversion moves it by 9 hours.
+    const tz = process.env.TZ;
+    process.env.TZ = 'Asia/Tokyo';
+    try {
+      const expiresAt = new Date('2031-03-04T05:06:07.089Z');
+      const insert = 'INSERT INTO "JwtAccessToken" ("id", "clientId", "expiresWithSession", "expiresAt", "createdAt") VALUES ($1, $2, $3, $4, $5)';
+      expect(await fast.write(insert, ['tz-fast', 'tz-client', false, expiresAt, new Date()])).toBe(true);
+      await db.jwtAccessToken.create({ data: { id: 'tz-prisma', clientId: 'tz-client', expiresAt } });
+      const select = 'SELECT "expiresAt" FROM "JwtAccessToken" WHERE id = $1';
+      for (const id of ['tz-fast', 'tz-prisma']) {
+        expect((await db.jwtAccessToken.findUnique({ where: { id } }))!.expiresAt.toISOString(), `${id} read by Prisma`).toBe(expiresAt.toISOString());
+        expect(readDate((await fast.one(select, [id]))!.expiresAt)!.toISOString(), `${id} read outside Prisma`).toBe(expiresAt.toISOString());
+      }
+      // A comparison in SQL against a parameter sees the same instant too.
+      const later = 'SELECT count(*) AS n FROM "JwtAccessToken" WHERE "clientId" = $1 AND "expiresAt" > $2';
+      expect(Number((await fast.one(later, ['tz-client', new Date(expiresAt.getTime() - 1000)]))!.n)).toBe(2);
+      expect(Number((await fast.one(later, ['tz-client', new Date(expiresAt.getTime() + 1000)]))!.n)).toBe(0);
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
   });
 
   it('a write while a Prisma transaction holds the lock waits for it off the event loop, then lands', async () => {
