@@ -29,8 +29,11 @@ const dir = mkdtempSync(join(tmpdir(), 'tessera-prof-'));
 // PROFILE_INTERVAL: µs between samples (V8's default, 1000, leaves few samples for a short request).
 const counting = process.env.PROFILE_PERF === '1' || process.env.PROFILE_PERF === 'record';
 const recording = process.env.PROFILE_PERF === 'record';
+// PROFILE_PERF=cpu: no profiler and no perf (a machine without hardware counters), only each
+// thread's CPU time per request (/proc) after the same warm-up.
+const cpuOnly = process.env.PROFILE_PERF === 'cpu';
 const heapProfile = process.env.PROFILE_HEAP ? join(dir, 'heap.json') : undefined;
-const profiling = [...(process.env.PROFILE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(heapProfile ? [`--import=${join(root, 'bench/lib/heap-sampler.mjs')}`] : []), ...(counting ? (recording ? ['--perf-basic-prof'] : []) : ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(process.env.PROFILE_INTERVAL ? [`--cpu-prof-interval=${process.env.PROFILE_INTERVAL}`] : [])])];
+const profiling = [...(process.env.PROFILE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(heapProfile ? [`--import=${join(root, 'bench/lib/heap-sampler.mjs')}`] : []), ...(counting || cpuOnly ? (recording ? ['--perf-basic-prof'] : []) : ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(process.env.PROFILE_INTERVAL ? [`--cpu-prof-interval=${process.env.PROFILE_INTERVAL}`] : [])])];
 const TOKEN_SCENARIOS = {
   introspection: async (url, auth) => {
     const { access_token: token } = await post(`${url}/token`, { grant_type: 'client_credentials' }, auth);
@@ -105,7 +108,7 @@ const tokenLoad = async (url, auth, pid) => {
   const from = monotonicMicros();
   const load = shape({ url: target, headers: { 'content-type': FORM, authorization: auth }, body });
   // Counting: the just-in-time compilation of a cold start is left out, as `npm run bench` leaves it.
-  if (counting) await load.once(5);
+  if (counting || cpuOnly) await load.once(5);
   const counter = counting ? await countInstructions(pid) : undefined;
   if (heapProfile) process.kill(pid, 'SIGUSR2');
   const cpuFrom = cpuMillis(pid);
@@ -175,7 +178,7 @@ try {
   await server.stop();
   await database.drop();
 }
-if (!instructions) summarize();
+if (!instructions && !cpuOnly) summarize();
 
 /** With PROFILE_NODE_ARGS=--trace-gc: the server's last collections (PROFILE_GC=n lines of them). */
 function gcSummary(proc) {

@@ -17,12 +17,13 @@ export function addRatios(results) {
 
 export function printTables(results, extras) {
   const rows = results.filter((r) => r.requestsPerSecond !== null);
-  console.log(`\n${pad('scenario', 44)}${pad('database', 12)}${pad('req/s', 8)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}${pad('bare req/s', 12)}${pad('bare p99', 10)}ratio`);
+  console.log(`\n${pad('scenario', 44)}${pad('database', 12)}${pad('req/s', 8)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}${pad('bare req/s', 12)}${pad('bare p99', 10)}${pad('ratio', 8)}vs koa`);
   for (const r of rows) {
     const b = r.baselineResult;
-    console.log(`${pad(r.scenario, 44)}${pad(r.database, 12)}${pad(r.requestsPerSecond, 8)}${pad(r.p50ms, 8)}${pad(r.p99ms, 8)}${pad(r.errors, 8)}${pad(b?.requestsPerSecond, 12)}${pad(b?.p99ms, 10)}${r.ratioToBaseline === null ? '—' : `${r.ratioToBaseline}×`}`);
+    console.log(`${pad(r.scenario, 44)}${pad(r.database, 12)}${pad(r.requestsPerSecond, 8)}${pad(r.p50ms, 8)}${pad(r.p99ms, 8)}${pad(r.errors, 8)}${pad(b?.requestsPerSecond, 12)}${pad(b?.p99ms, 10)}${pad(r.ratioToBaseline === null ? '—' : `${r.ratioToBaseline}×`, 8)}${r.ratioToKoa === null ? '—' : `${r.ratioToKoa}×`}`);
   }
   console.log('(bare = bare oidc-provider with its memory adapter, measured in runs interleaved with the row\'s own;');
+  console.log(' vs koa = the row\'s req/s against bare Koa\'s hello, the ceiling of any endpoint, measured at the start of the run;');
   console.log(' login: req/s is complete sign-ins per second, p50/p99 the time of one whole sign-in.)');
   for (const f of results.filter((r) => r.p99RatioToQuiet !== undefined)) {
     console.log(`introspection p99 during login flood (${f.database}): ${f.p99ms} ms vs ${f.quietP99ms} ms without = ${f.p99RatioToQuiet}× (target < 3×); ${f.loginsPerSecondDuringFlood} logins/s alongside`);
