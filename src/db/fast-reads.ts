@@ -186,10 +186,10 @@ function sqliteReads(databaseUrl: string, pool: PoolOptions, options: FastReadsO
  * ignores the `Z` for a column without zone) and reads `timestamp` as UTC.
  */
 const PG_TIMESTAMP = 1114;
-export function pgParam(value: unknown): unknown {
+function pgParam(value: unknown): unknown {
   return value instanceof Date ? value.toISOString() : value;
 }
-export function parseUtcTimestamp(text: string): Date | string {
+function parseUtcTimestamp(text: string): Date | string {
   const date = new Date(`${text.replace(' ', 'T')}Z`);
   return Number.isNaN(date.getTime()) ? text : date; // 'infinity' and the like stay text
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -6,8 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openSqlite } from '../../src/db/fast-reads.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
-import { readFileSync } from 'node:fs';
-
 import { createSqliteWriter, WriterAnswer, WriterMessage, type WriterStatement } from '../../src/db/sqlite-writer.js';
 
 // SQLite only (vitest.config.ts leaves this file out of the PostgreSQL pass).
