@@ -93,15 +93,21 @@ function cpuMillis(pid) {
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, USER_HZ 100
   };
   const threads = {};
+  const switches = {};
+  const count = (status, field) => Number(status.match(new RegExp(`^${field}:\\s+(\\d+)`, 'm'))?.[1] ?? 0);
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
       threads[name] = (threads[name] ?? 0) + ticks(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      const s = (switches[name] ??= { voluntary: 0, involuntary: 0 });
+      s.voluntary += count(status, 'voluntary_ctxt_switches');
+      s.involuntary += count(status, 'nonvoluntary_ctxt_switches');
     } catch {
       // the thread ended meanwhile
     }
   }
-  return { total: ticks(readFileSync(`/proc/${pid}/stat`, 'utf8')), threads };
+  return { total: ticks(readFileSync(`/proc/${pid}/stat`, 'utf8')), threads, switches };
 }
 const tokenLoad = async (url, auth, pid) => {
   const { url: target, body } = await TOKEN_SCENARIOS[scenario](url, auth);
@@ -121,7 +127,12 @@ const tokenLoad = async (url, auth, pid) => {
     await new Promise((r) => setTimeout(r, 2000));
     heap = JSON.parse(readFileSync(heapProfile, 'utf8'));
   }
-  cpu = { total: cpuTo.total - cpuFrom.total, threads: Object.fromEntries(Object.entries(cpuTo.threads).map(([k, v]) => [k, v - (cpuFrom.threads[k] ?? 0)])) };
+  const since = (k, which) => cpuTo.switches[k][which] - (cpuFrom.switches[k]?.[which] ?? 0);
+  cpu = {
+    total: cpuTo.total - cpuFrom.total,
+    threads: Object.fromEntries(Object.entries(cpuTo.threads).map(([k, v]) => [k, v - (cpuFrom.threads[k] ?? 0)])),
+    switches: Object.fromEntries(Object.keys(cpuTo.switches).map((k) => [k, { voluntary: since(k, 'voluntary'), involuntary: since(k, 'involuntary') }])),
+  };
   return figures;
 };
 if (kind === 'bare') {
@@ -197,6 +208,10 @@ function report(figures, andSummarize = true) {
     const per = (ms) => `${((ms * 1000) / requests).toFixed(0)} µs`;
     const threads = Object.entries(cpu.threads).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${per(v)}`).join(', ');
     log(`server process CPU per request (user + system): ${per(cpu.total)}; by thread: ${threads}`);
+    // Involuntary switches: the thread was runnable and the kernel ran another in its place.
+    const perK = (n) => ((n * 1000) / requests).toFixed(0);
+    const switched = Object.entries(cpu.switches).filter(([, s]) => s.voluntary + s.involuntary > 0).map(([k, s]) => `${k} ${perK(s.voluntary)} / ${perK(s.involuntary)}`).join(', ');
+    log(`context switches per 1,000 requests (voluntary / involuntary), by thread: ${switched}`);
   }
   if (heap) {
     // Bytes per request promoted to the old generation, by allocating function (self).
@@ -229,7 +244,7 @@ function report(figures, andSummarize = true) {
     log(`instructions per request (user + kernel): ${per(total)}; by thread: ${threads}`);
     return;
   }
-  if (andSummarize) summarize();
+  if (andSummarize && !cpuOnly) summarize();
 }
 
 function summarize() {

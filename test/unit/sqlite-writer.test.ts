@@ -1,12 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openSqlite } from '../../src/db/fast-reads.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
-import { createSqliteWriter, WriterAnswer, WriterMessage, type WriterStatement } from '../../src/db/sqlite-writer.js';
+import { createSqliteWriter, WRITER_NICENESS, WriterAnswer, WriterMessage, type WriterStatement } from '../../src/db/sqlite-writer.js';
 
 // SQLite only (vitest.config.ts leaves this file out of the PostgreSQL pass).
 describe('the SQLite writer thread', () => {
@@ -31,6 +31,26 @@ describe('the SQLite writer thread', () => {
       await expect(writer.write(insert('after-unlock'))).resolves.toBe(true);
     } finally {
       holder.close();
+      await writer.close();
+    }
+  });
+
+  // Linux only, as the niceness itself (elsewhere a niceness set with pid 0 is the process's).
+  it.runIf(process.platform === 'linux')('runs below the event loop\'s priority, and only its own thread does', async () => {
+    const writer = createSqliteWriter(file, 1000);
+    try {
+      await expect(writer.write(insert('niceness'))).resolves.toBe(true);
+      // Field 19 of /proc/<pid>/task/<tid>/stat is the thread's niceness (after the `(comm)`).
+      const niceness = readdirSync('/proc/self/task').map((tid) => {
+        try {
+          return Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+        } catch {
+          return undefined; // the thread ended meanwhile
+        }
+      });
+      expect(niceness.filter((n) => n === WRITER_NICENESS)).toHaveLength(1);
+      expect(getPriority()).toBe(0);
+    } finally {
       await writer.close();
     }
   });
