@@ -22,6 +22,7 @@ import { createTokenStats, type TokenStats } from './audit/token-stats.js';
 import { createApis, type Apis } from './clients/apis.js';
 import { createClientSecretHasher, type ClientSecretHasher } from './clients/client-secrets.js';
 import { createClients, type Clients } from './clients/clients.js';
+import { createRegistryCache, type RegistryCache } from './clients/registry-cache.js';
 import type { Config } from './config.js';
 import { createDb, databaseKind, makeCommitsDurable, type Db } from './db/client.js';
 import { createFastReads, type FastReads } from './db/fast-reads.js';
@@ -60,6 +61,7 @@ import { createTokenInspector, type TokenInspector } from './revocation/token-st
 export interface Services {
   readonly db: Db;
   readonly reads: FastReads;
+  readonly registry: RegistryCache;
   readonly accounts: Accounts;
   readonly clients: Clients;
   readonly apis: Apis;
@@ -84,6 +86,8 @@ export interface App {
   close(): Promise<void>;
 }
 
+const REGISTRY_REVISION_QUERY = 'SELECT "revision" FROM "RegistryRevision" WHERE "id" = 1';
+
 /**
  * Composition root for the services. `validateClient` checks RFC 7591 metadata the way the
  * issuer will; the CLI passes a provider-backed validator too.
@@ -96,15 +100,25 @@ export async function createServices(config: Config, validateClient: (metadata: 
   const passwords = createPasswordHasher(config.argon2);
   const accounts = createAccounts(db, passwords, reads);
   const clientSecrets = createClientSecretHasher(clientSecretKey!);
-  const clients = createClients(db, clientSecrets, validateClient, reads);
-  const apis = createApis(db, reads);
   const reportError = (event: string) => (err: unknown) => log?.error({ event, err: { message: (err as Error).message } }, `${event} failed`);
+  const registry = createRegistryCache({
+    read: reads.shared,
+    revision: async () => {
+      const row = await reads.one(REGISTRY_REVISION_QUERY, []);
+      return row === undefined ? undefined : Number(row.revision);
+    },
+    intervalMs: config.clientCacheMs,
+    onError: reportError('registry_cache.refresh'),
+  });
+  const clients = createClients(db, clientSecrets, validateClient, registry);
+  const apis = createApis(db, registry);
   const audit = createAudit(db, reportError('audit.write'));
   const stats = createTokenStats(db, { flushIntervalMs: 5000, onError: reportError('token_stats.flush') });
   const revoker = createRevoker(db, { audit, stats });
   return {
     db,
     reads,
+    registry,
     accounts,
     clients,
     apis,
@@ -268,6 +282,7 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
       host?.stop();
       await sweeper.stop();
       await services.stats.stop();
+      services.registry.close();
       await services.reads.close();
       await db.$disconnect();
     },

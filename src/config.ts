@@ -18,6 +18,11 @@ export interface Config {
   readonly databaseUrl: string;
   /** Connection pool (PostgreSQL) and timeouts. */
   readonly database: { readonly poolSize: number; readonly connectTimeoutSeconds: number; readonly statementTimeoutSeconds: number };
+  /**
+   * Clients and APIs are cached in memory (src/clients/registry-cache.ts): a change made by
+   * another process is in force within about this many milliseconds; 0: no cache.
+   */
+  readonly clientCacheMs: number;
   /** production: no dev interactions, secure cookies when the issuer is https. */
   readonly production: boolean;
   /** Trust X-Forwarded-* (behind a TLS-terminating proxy). Default false. */
@@ -70,6 +75,7 @@ const schema = z.object({
   DATABASE_POOL_SIZE: int(1, 1000).default(10),
   DATABASE_CONNECT_TIMEOUT: int(1, 600).default(5),
   DATABASE_STATEMENT_TIMEOUT: int(1, 3600).default(10),
+  CLIENT_CACHE_MS: int(0, 60_000).default(100),
   NODE_ENV: z.string().default('development'),
   TRUST_PROXY: bool.default(false),
   COOKIE_KEYS: z.string().optional(),
@@ -129,6 +135,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       connectTimeoutSeconds: e.DATABASE_CONNECT_TIMEOUT,
       statementTimeoutSeconds: e.DATABASE_STATEMENT_TIMEOUT,
     }),
+    clientCacheMs: e.CLIENT_CACHE_MS,
     production: e.NODE_ENV === 'production',
     trustProxy: e.TRUST_PROXY,
     cookieKeys,

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 import type { Db } from '../db/client.js';
-import { readDate, type FastReads } from '../db/fast-reads.js';
+import { readDate } from '../db/fast-reads.js';
 import { conflict, invalidInput, notFound } from '../errors.js';
+import type { RegistryCache } from './registry-cache.js';
 
 /** A resource server (RFC 8707 resource indicator = its identifier, the tokens' `aud`). */
 export interface Api {
@@ -74,7 +75,7 @@ function toApi(row: ApiRow): Api {
 // Every token request with a resource indicator reads its API: one prepared read.
 const FIND_QUERY = 'SELECT identifier, name, scopes, "accessTokenFormat", "accessTokenTtlSeconds", "createdAt" FROM "Api" WHERE identifier = $1';
 
-export function createApis(db: Db, reads: FastReads): Apis {
+export function createApis(db: Db, registry: Pick<RegistryCache, 'read' | 'changed'>): Apis {
   return {
     async create(input) {
       const api = parse(apiInput, input);
@@ -90,6 +91,7 @@ export function createApis(db: Db, reads: FastReads): Apis {
           accessTokenTtlSeconds: api.accessTokenTTL,
         },
       });
+      registry.changed();
       return toApi(row);
     },
 
@@ -106,6 +108,7 @@ export function createApis(db: Db, reads: FastReads): Apis {
           ...(patch.accessTokenTTL !== undefined ? { accessTokenTtlSeconds: patch.accessTokenTTL } : {}),
         },
       });
+      registry.changed();
       return toApi(row);
     },
 
@@ -114,7 +117,7 @@ export function createApis(db: Db, reads: FastReads): Apis {
     },
 
     async find(identifier) {
-      const raw = await reads.shared(FIND_QUERY, [identifier]);
+      const raw = await registry.read(FIND_QUERY, [identifier]);
       if (!raw) return null;
       return toApi({
         identifier: String(raw.identifier),
@@ -129,6 +132,7 @@ export function createApis(db: Db, reads: FastReads): Apis {
     async remove(identifier) {
       if (!(await db.api.findUnique({ where: { identifier } }))) throw notFound('API');
       await db.api.delete({ where: { identifier } });
+      registry.changed();
     },
   };
 }

@@ -3,9 +3,10 @@ import { randomBytes } from 'node:crypto';
 import type { Db } from '../db/client.js';
 import { LRUCache } from 'lru-cache';
 
-import { readBoolean, readMillis, type FastReads } from '../db/fast-reads.js';
+import { readBoolean, readMillis } from '../db/fast-reads.js';
 import { conflict, invalidInput, notFound } from '../errors.js';
 import type { ClientSecretHasher } from './client-secrets.js';
+import type { RegistryCache } from './registry-cache.js';
 
 export type ClientMetadata = Record<string, unknown> & { client_id: string };
 
@@ -100,7 +101,7 @@ export function generateClientId(): string {
 
 const ENABLED_QUERY = `SELECT ${ENABLED_COLUMNS.map((c) => `"${c}"`).join(', ')} FROM "Client" WHERE "clientId" = $1`;
 
-export function createClients(db: Db, secrets: ClientSecretHasher, validate: MetadataValidator, reads: FastReads): Clients {
+export function createClients(db: Db, secrets: ClientSecretHasher, validate: MetadataValidator, registry: Pick<RegistryCache, 'read' | 'changed'>): Clients {
   async function mustFind(clientId: string) {
     const row = await db.client.findUnique({ where: { clientId } });
     if (!row) throw notFound('client');
@@ -125,9 +126,9 @@ export function createClients(db: Db, secrets: ClientSecretHasher, validate: Met
     return { record: entry.record, secretHash };
   }
 
-  // Every token and revocation request loads its client: one prepared read.
+  // Every token and revocation request loads its client: from memory, or one prepared read.
   async function findEnabled(clientId: string): Promise<EnabledClient | null> {
-    return enabledFromRow(clientId, await reads.shared(ENABLED_QUERY, [clientId]));
+    return enabledFromRow(clientId, await registry.read(ENABLED_QUERY, [clientId]));
   }
 
   function checkSecret(found: EnabledClient | null, secret: string): ClientRecord | null {
@@ -160,6 +161,7 @@ export function createClients(db: Db, secrets: ClientSecretHasher, validate: Met
       await db.client.create({
         data: { clientId, metadata: JSON.stringify(stored), secretHash: clientSecret ? secrets.hash(clientSecret) : null },
       });
+      registry.changed();
       return { client: { ...stored, client_id: clientId }, clientSecret };
     },
 
@@ -182,6 +184,7 @@ export function createClients(db: Db, secrets: ClientSecretHasher, validate: Met
           secretHash: needsSecret ? (clientSecret ? secrets.hash(clientSecret) : row.secretHash) : null,
         },
       });
+      registry.changed();
       return { client: { ...stored, client_id: clientId }, clientSecret };
     },
 
@@ -196,7 +199,9 @@ export function createClients(db: Db, secrets: ClientSecretHasher, validate: Met
 
     async setDisabled(clientId, disabled) {
       await mustFind(clientId);
-      return toRecord(await db.client.update({ where: { clientId }, data: { disabled } }));
+      const updated = await db.client.update({ where: { clientId }, data: { disabled } });
+      registry.changed();
+      return toRecord(updated);
     },
 
     async rotateSecret(clientId) {
@@ -204,12 +209,14 @@ export function createClients(db: Db, secrets: ClientSecretHasher, validate: Met
       if (row.secretHash === null) throw invalidInput('client_id', 'this client has no secret (public or private_key_jwt client)');
       const secret = secrets.generate();
       await db.client.update({ where: { clientId }, data: { secretHash: secrets.hash(secret) } });
+      registry.changed();
       return secret;
     },
 
     async remove(clientId) {
       await mustFind(clientId);
       await db.client.delete({ where: { clientId } });
+      registry.changed();
     },
 
     findEnabled,

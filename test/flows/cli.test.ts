@@ -23,6 +23,15 @@ function expectFailure(r: CliResult, code: number, message: RegExp): void {
   expect(r.stdout).toBe('');
 }
 
+/**
+ * The status of a client_credentials request once the server has seen a change the CLI made:
+ * the server caches clients and learns of another process's changes within CLIENT_CACHE_MS
+ * (100 ms here), so each check retries until then and fails only if the change never applies.
+ */
+async function settledStatus(issuer: string, client: { clientId: string; clientSecret: string }, expected: number): Promise<void> {
+  await expect.poll(async () => (await clientCredentials(issuer, client)).status, { timeout: 5000, interval: 25 }).toBe(expected);
+}
+
 const committedMigrations = readdirSync(join(root, 'prisma', 'migrations'), { withFileTypes: true })
   .filter((e) => e.isDirectory())
   .map((e) => e.name)
@@ -260,6 +269,7 @@ describe('tessera CLI against a running server', { timeout: 90_000 }, () => {
       expect(newSecret).toMatch(/^[A-Za-z0-9_-]{32,}$/);
       expect(newSecret).not.toBe(oldSecret);
 
+      await settledStatus(server.issuer, { clientId, clientSecret: oldSecret }, 401);
       const withOld = await clientCredentials(server.issuer, { clientId, clientSecret: oldSecret });
       expect(withOld.status).toBe(401);
       expect(withOld.body.error).toBe('invalid_client');
@@ -287,21 +297,24 @@ describe('tessera CLI against a running server', { timeout: 90_000 }, () => {
       const disabled = await run(['client', 'disable', client.clientId]);
       expectOk(disabled);
       expect(disabled.json()).toMatchObject({ client_id: client.clientId, disabled: true, revoked: { tokens: 1 } });
+      // Introspection reads the client with the token itself: refused at once, no cache involved.
+      expect(await introspect(server, rs, token)).toEqual({ active: false });
+      await settledStatus(server.issuer, client, 401);
       const refused = await clientCredentials(server.issuer, client);
       expect(refused.status).toBe(401);
       expect(refused.body.error).toBe('invalid_client');
-      expect(await introspect(server, rs, token)).toEqual({ active: false });
       expect((await listJson('client')).find((c) => c.client_id === client.clientId)).toMatchObject({ disabled: true });
 
       const enabled = await run(['client', 'enable', client.clientId]);
       expectOk(enabled);
       expect(enabled.json()).toEqual({ client_id: client.clientId, disabled: false });
-      expect((await clientCredentials(server.issuer, client)).status).toBe(200);
+      await settledStatus(server.issuer, client, 200);
       expect(await introspect(server, rs, token)).toEqual({ active: false });
 
       const deleted = await run(['client', 'delete', client.clientId]);
       expectOk(deleted);
       expect(deleted.json()).toMatchObject({ client_id: client.clientId, deleted: true });
+      await settledStatus(server.issuer, client, 401);
       const gone = await clientCredentials(server.issuer, client);
       expect(gone.status).toBe(401);
       expect(gone.body.error).toBe('invalid_client');

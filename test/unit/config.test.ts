@@ -25,6 +25,7 @@ describe('loadConfig', () => {
     expect(c.trustProxy).toBe(false);
     expect(c.cookieKeys).toEqual([]);
     expect(c.signingAlg).toBe('ES256');
+    expect(c.clientCacheMs).toBe(100);
     expect(c.ttl).toEqual({
       accessTokenSeconds: 300,
       idTokenSeconds: 3600,
@@ -127,6 +128,12 @@ describe('loadConfig', () => {
     }
     // An explicit 0 stays allowed (ephemeral port).
     expect(loadConfig({ PORT: '0' }).port).toBe(0);
+  });
+
+  it('reads CLIENT_CACHE_MS (0 turns the cache off) and names it when out of range', () => {
+    expect(loadConfig({ CLIENT_CACHE_MS: '0' }).clientCacheMs).toBe(0);
+    expect(loadConfig({ CLIENT_CACHE_MS: '2500' }).clientCacheMs).toBe(2500);
+    for (const bad of ['-1', '60001', '0.5', 'fast']) expect(configError({ CLIENT_CACHE_MS: bad }).message).toMatch(/CLIENT_CACHE_MS/);
   });
 
   it('names every bad variable at once', () => {
