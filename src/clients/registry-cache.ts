@@ -52,6 +52,7 @@ export function createRegistryCache(options: RegistryCacheOptions): RegistryCach
   let known: number | undefined;
   let trusted = false;
   let failing = false;
+  let closed = false;
   let refreshing: Promise<void> | undefined;
 
   function drop(): void {
@@ -62,6 +63,7 @@ export function createRegistryCache(options: RegistryCacheOptions): RegistryCach
   async function refreshOnce(): Promise<void> {
     try {
       const current = await revision();
+      if (closed) return; // a refresh that was under way when the cache closed
       if (current === undefined) throw new Error('the registry revision row is missing');
       if (current !== known) drop();
       known = current;
@@ -104,6 +106,7 @@ export function createRegistryCache(options: RegistryCacheOptions): RegistryCach
     changed: drop,
     refresh,
     close() {
+      closed = true;
       clearInterval(timer);
       trusted = false;
       drop();

@@ -162,13 +162,16 @@ describe('the registry cache (client and API rows in memory)', () => {
     cache.close();
   });
 
-  it('after close, reads go to the database', async () => {
+  it('after close, reads go to the database, even when a refresh was under way', async () => {
     const db = fakeDb();
     const cache = cacheOn(db);
     await cache.refresh();
     await cache.read(SQL, ['a']);
+    const late = cache.refresh();
     cache.close();
+    await late;
     await cache.read(SQL, ['a']);
-    expect(db.reads).toBe(2);
+    await cache.read(SQL, ['a']);
+    expect(db.reads).toBe(3);
   });
 });
