@@ -32,8 +32,10 @@ const recording = process.env.PROFILE_PERF === 'record';
 // PROFILE_PERF=cpu: no profiler and no perf (a machine without hardware counters), only each
 // thread's CPU time per request (/proc) after the same warm-up.
 const cpuOnly = process.env.PROFILE_PERF === 'cpu';
+// A V8 CPU profile is written (and summarised at the end) unless perf or /proc does the measuring.
+const cpuProfiling = !counting && !cpuOnly;
 const heapProfile = process.env.PROFILE_HEAP ? join(dir, 'heap.json') : undefined;
-const profiling = [...(process.env.PROFILE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(heapProfile ? [`--import=${join(root, 'bench/lib/heap-sampler.mjs')}`] : []), ...(counting || cpuOnly ? (recording ? ['--perf-basic-prof'] : []) : ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(process.env.PROFILE_INTERVAL ? [`--cpu-prof-interval=${process.env.PROFILE_INTERVAL}`] : [])])];
+const profiling = [...(process.env.PROFILE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(heapProfile ? [`--import=${join(root, 'bench/lib/heap-sampler.mjs')}`] : []), ...(cpuProfiling ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(process.env.PROFILE_INTERVAL ? [`--cpu-prof-interval=${process.env.PROFILE_INTERVAL}`] : [])] : recording ? ['--perf-basic-prof'] : [])];
 const TOKEN_SCENARIOS = {
   introspection: async (url, auth) => {
     const { access_token: token } = await post(`${url}/token`, { grant_type: 'client_credentials' }, auth);
@@ -189,7 +191,7 @@ try {
   await server.stop();
   await database.drop();
 }
-if (!instructions && !cpuOnly) summarize();
+summarize();
 
 /** With PROFILE_NODE_ARGS=--trace-gc: the server's last collections (PROFILE_GC=n lines of them). */
 function gcSummary(proc) {
@@ -244,10 +246,11 @@ function report(figures, andSummarize = true) {
     log(`instructions per request (user + kernel): ${per(total)}; by thread: ${threads}`);
     return;
   }
-  if (andSummarize && !cpuOnly) summarize();
+  if (andSummarize) summarize();
 }
 
 function summarize() {
+  if (!cpuProfiling) return;
   const [file] = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no profile written');
   console.log(`profile ${join(dir, file)}\n${summarizeProfile(join(dir, file), { requests, window, top: Number(process.env.PROFILE_TOP ?? 15), dump: process.env.PROFILE_DUMP })}`);

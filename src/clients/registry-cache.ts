@@ -1,4 +1,4 @@
-import type { Read } from '../db/shared-reads.js';
+import { readKey, type Read } from '../db/shared-reads.js';
 
 type Row = Record<string, unknown>;
 
@@ -92,7 +92,7 @@ export function createRegistryCache(options: RegistryCacheOptions): RegistryCach
   return {
     async read(sql, params) {
       if (!trusted) return read(sql, params);
-      const key = params.length === 1 ? `${sql}\u0000${params[0]}` : JSON.stringify([sql, params]);
+      const key = readKey(sql, params);
       const hit = rows.get(key);
       if (hit) return hit;
       const startedIn = epoch;

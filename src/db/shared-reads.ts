@@ -1,5 +1,10 @@
 export type Read<T> = (sql: string, params: readonly string[]) => Promise<T>;
 
+/** One string per statement and parameters: what makes two reads the same read. */
+export function readKey(sql: string, params: readonly string[]): string {
+  return params.length === 1 ? `${sql}\u0000${params[0]}` : JSON.stringify([sql, params]);
+}
+
 /**
  * Coalesces identical reads (same statement, same parameters) made by concurrent requests:
  * at most one runs at a time per key. A caller that arrives while one runs does not take its
@@ -23,7 +28,7 @@ export function coalesceReads<T>(read: Read<T>): Read<T> {
   }
 
   return (sql, params) => {
-    const key = params.length === 1 ? `${sql}\u0000${params[0]}` : JSON.stringify([sql, params]);
+    const key = readKey(sql, params);
     const flight = flights.get(key);
     if (!flight) return launch(key, sql, params);
     if (flight.next === undefined) {
