@@ -36,7 +36,6 @@ import { securityHeaders } from './http/security-headers.js';
 import { atPaths, underPath } from './http/under-path.js';
 import { createViews } from './http/views.js';
 import { createCsrf } from './interaction/csrf.js';
-import { createLogoutRevocation, deferredGrantRevocation } from './interaction/logout-revocation.js';
 import { createInteractionRouter } from './interaction/routes.js';
 import type { Logger } from './log.js';
 import { createAdapterClass } from './oidc/adapter.js';
@@ -52,6 +51,9 @@ import { assetsDir, viewsDir } from './paths.js';
 import { formBody } from './protocol/form-body.js';
 import { createIntrospectionEndpoint } from './protocol/introspection.js';
 import { createRevocationEndpoint } from './protocol/revocation.js';
+import { createLogoutRevocation } from './revocation/logout-revocation.js';
+import { createProviderRevocations } from './revocation/provider-revocations.js';
+import { createRevocationLog, type RevocationLog } from './revocation/revocation-log.js';
 import { createRevoker, type Revoker } from './revocation/revoker.js';
 import { createJwtVerifier } from './revocation/jwt-verifier.js';
 import { createTokenLookup } from './revocation/token-lookup.js';
@@ -66,6 +68,7 @@ export interface Services {
   readonly clients: Clients;
   readonly apis: Apis;
   readonly revoker: Revoker;
+  readonly revocationLog: RevocationLog;
   readonly clientSecrets: ClientSecretHasher;
   readonly audit: Audit;
   readonly stats: TokenStats;
@@ -114,7 +117,12 @@ export async function createServices(config: Config, validateClient: (metadata: 
   const apis = createApis(db, registry);
   const audit = createAudit(db, reportError('audit.write'));
   const stats = createTokenStats(db, { flushIntervalMs: 5000, onError: reportError('token_stats.flush') });
-  const revoker = createRevoker(db, { audit, stats });
+  const revocationLog = createRevocationLog({
+    kind: databaseKind(config.databaseUrl),
+    // The admin API's tokens live 300 s (src/oidc/resource-indicators.ts).
+    longestTokenLifetimeSeconds: async () => Math.max(config.ttl.accessTokenSeconds, config.ttl.clientCredentialsSeconds, 300, ...(await apis.list()).map((api) => api.accessTokenTTL)),
+  });
+  const revoker = createRevoker(db, { audit, stats, log: revocationLog });
   return {
     db,
     reads,
@@ -123,6 +131,7 @@ export async function createServices(config: Config, validateClient: (metadata: 
     clients,
     apis,
     revoker,
+    revocationLog,
     clientSecrets,
     audit,
     stats,
@@ -144,13 +153,14 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   const views = createViews(viewsDir);
   const cookieKeys = await loadServerSecrets(db, 'cookie', config.cookieKeys);
   const [csrfKey] = await loadServerSecrets(db, 'csrf');
+  const providerRevocations = createProviderRevocations({ revoker, currentContext: () => Provider.ctx as object | undefined });
   const adapter = createAdapterClass(db, createClientLoader(services.clients, services.clientSecrets), {
     requestInfo: () => {
       const ctx = Provider.ctx as unknown as { ip: string; get(name: string): string } | undefined;
       return ctx ? { userAgent: ctx.get('user-agent') || null, ip: ctx.ip || null } : undefined;
     },
     onIssued: () => services.stats.issued(),
-    deferGrantRevocation: (grantId) => deferredGrantRevocation(Provider.ctx as never, grantId),
+    takeOverGrantRevocation: (grantId) => providerRevocations.takeOver(grantId),
   }, services.reads);
 
   const buildProvider = (jwks: JWK[]): Provider => {
@@ -168,23 +178,9 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
     provider.proxy = config.trustProxy;
     useTimeOrderedIds(provider);
     provider.on('server_error', (_ctx, err: Error) => log.error({ event: 'oidc.server_error', err: { name: err.name, message: err.message, stack: err.stack } }, 'oidc-provider error'));
-    provider.on('grant.revoked', (ctx, grantId: string) => {
-      log.info({ event: 'grant.revoked', grantId }, 'grant revoked');
-      // At the token endpoint, oidc-provider revokes a grant when a rotated refresh token or a
-      // used authorization code comes back (replay). Logout's own revocations are audited by
-      // Tessera's logout step.
-      if ((ctx as { oidc?: { route?: string } }).oidc?.route === 'token') {
-        const oidcCtx = ctx as { ip: string; oidc: { client?: { clientId: string }; entities?: { RefreshToken?: { accountId?: string } } } };
-        const accountId = oidcCtx.oidc.entities?.RefreshToken?.accountId;
-        void audit.record({
-          action: 'grant.revoke',
-          actor: { type: 'system', label: 'replay detection' },
-          ...(accountId ? { target: { type: 'user', id: accountId } } : {}),
-          reason: 'a used refresh token or authorization code was presented again',
-          details: { grant: grantId, client: oidcCtx.oidc.client?.clientId ?? null, ip: oidcCtx.ip },
-        });
-      }
-    });
+    // Grants oidc-provider revokes (replay detection) are revoked, logged and audited by the
+    // revoker through the adapter (src/revocation/provider-revocations.ts).
+    provider.on('grant.revoked', (_ctx, grantId: string) => log.info({ event: 'grant.revoked', grantId }, 'grant revoked'));
     return provider;
   };
   host = await createProviderHost({ db, alg: config.signingAlg, overlapSeconds: config.keys.overlapSeconds, build: buildProvider, log });
@@ -256,6 +252,7 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   koa.use(createLogoutRevocation({
     db,
     revoker,
+    providerRevocations,
     accounts,
     audit,
     log,

@@ -85,14 +85,14 @@ export function createClientAdmin(deps: { clients: Clients; revoker: Revoker; au
       }
       // Disabled clients' tokens already fail the liveness rule; revoking them means enabling
       // the client again does not bring them back.
-      const revoked = await revoker.revokeClient(clientId, { action: 'client.disable', actor, target: target(clientId), reason: 'client disabled' });
+      const revoked = await revoker.revokeClient(clientId, { action: 'client.disable', actor, initiator: 'admin', target: target(clientId), reason: 'client disabled' });
       return { client: view(updated), revoked };
     },
 
     async remove(clientId, actor) {
       guardConsole(clientId, 'deleted');
       await mustFind(clientId);
-      const revoked = await revoker.revokeClient(clientId, { action: 'client.delete', actor, target: target(clientId), reason: 'client deleted' });
+      const revoked = await revoker.revokeClient(clientId, { action: 'client.delete', actor, initiator: 'admin', target: target(clientId), reason: 'client deleted' });
       await clients.remove(clientId);
       return { revoked };
     },

@@ -126,8 +126,8 @@ export function createUserAdmin(deps: { db: Db; accounts: Accounts; clients: Cli
     return cache.get(clientId)!;
   }
 
-  async function revokeAllOf(user: Account, actor: Actor, action: string, reason: string): Promise<RevocationSummary> {
-    return revoker.revokeAccount(user.id, { action, actor, target: target(user.id), reason, details: { email: user.email } });
+  async function revokeAllOf(user: Account, actor: Actor, action: string, reason: string, options: { credentialChanged?: boolean } = {}): Promise<RevocationSummary> {
+    return revoker.revokeAccount(user.id, { action, actor, initiator: 'admin', target: target(user.id), reason, details: { email: user.email } }, options);
   }
 
   async function setDisabled(id: string, disabled: boolean, actor: Actor) {
@@ -188,7 +188,7 @@ export function createUserAdmin(deps: { db: Db; accounts: Accounts; clients: Cli
     async setPassword(id, password, actor) {
       const user = await mustFind(id);
       await accounts.setPassword(id, password);
-      return { revoked: await revokeAllOf(user, actor, 'user.password', 'password changed') };
+      return { revoked: await revokeAllOf(user, actor, 'user.password', 'password changed', { credentialChanged: true }) };
     },
 
     async remove(id, actor) {
@@ -282,7 +282,7 @@ export function createUserAdmin(deps: { db: Db; accounts: Accounts; clients: Cli
       const grantIds = Object.values(payload.authorizations ?? {}).map((a) => a.grantId).filter((g): g is string => typeof g === 'string');
       // An operator revoking a session ends all of it, offline grants included.
       return revoker.revokeSession(sessionId, grantIds, {
-        action: 'session.revoke', actor, target: target(id), reason: 'revoked by an administrator', details: { email: user.email, session: sessionId },
+        action: 'session.revoke', actor, initiator: 'admin', target: target(id), reason: 'revoked by an administrator', details: { email: user.email, session: sessionId },
       });
     },
 
@@ -291,7 +291,7 @@ export function createUserAdmin(deps: { db: Db; accounts: Accounts; clients: Cli
       const row = await db.oidcGrant.findUnique({ where: { id: hashIdentifier(grantId) } });
       if (!row || row.accountId !== id) throw notFound('grant');
       return revoker.revokeGrants([grantId], {
-        action: 'grant.revoke', actor, target: target(id), reason: 'revoked by an administrator', details: { email: user.email, grant: grantId, client: row.clientId },
+        action: 'grant.revoke', actor, initiator: 'admin', target: target(id), reason: 'revoked by an administrator', details: { email: user.email, grant: grantId, client: row.clientId },
       });
     },
 

@@ -26,15 +26,16 @@ export interface AdapterHooks {
   /** Called for every access, client credentials and refresh token saved (dashboard counts). */
   onIssued(): void;
   /**
-   * True when the current request has handed the revocation of this grant to Tessera's own
-   * revoker (a logout confirm), so oidc-provider's row-by-row revocation is skipped.
+   * oidc-provider is revoking this grant (lib/helpers/revoke.js). True when Tessera's revoker
+   * took it over (src/revocation/provider-revocations.ts): the adapter then deletes nothing
+   * itself, so every revocation passes through the revoker and its log.
    */
-  deferGrantRevocation(grantId: string): boolean;
+  takeOverGrantRevocation(grantId: string): Promise<boolean>;
 }
 
 const ISSUED_MODELS = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken']);
 
-const NO_HOOKS: AdapterHooks = { requestInfo: () => undefined, onIssued: () => undefined, deferGrantRevocation: () => false };
+const NO_HOOKS: AdapterHooks = { requestInfo: () => undefined, onIssued: () => undefined, takeOverGrantRevocation: async () => false };
 
 const ID_PLACEHOLDER = '{tessera:id}';
 
@@ -199,7 +200,7 @@ export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader, hoo
 
     async destroy(id: string): Promise<void> {
       const [table, key] = [this.#table(), hashIdentifier(id)];
-      if (this.#name === 'Grant' && hooks.deferGrantRevocation(id)) return;
+      if (this.#name === 'Grant' && (await hooks.takeOverGrantRevocation(id))) return;
       if (await fastWrite(`DELETE FROM "Oidc${this.#name}" WHERE id = $1`, [key])) return;
       await table.deleteMany({ where: { id: key } });
     }
@@ -207,7 +208,7 @@ export function createAdapterClass(db: Db, loadClient: ClientMetadataLoader, hoo
     async revokeByGrantId(grantId: string): Promise<void> {
       // oidc-provider calls this for every token model of every grant a logout ends.
       const table = this.#table();
-      if (hooks.deferGrantRevocation(grantId)) return;
+      if (await hooks.takeOverGrantRevocation(grantId)) return;
       if (await fastWrite(`DELETE FROM "Oidc${this.#name}" WHERE "grantId" = $1`, [grantId])) return;
       await table.deleteMany({ where: { grantId } });
     }

@@ -6,6 +6,9 @@ import type { Db } from '../db/client.js';
 
 export type SigningAlg = 'ES256' | 'EdDSA' | 'RS256';
 
+/** The issuer's own keys; the SET-signing key has purpose "ssf" (src/ssf/set-key.ts). */
+const OIDC_PURPOSE = 'oidc';
+
 /** The keys an instance uses: `keys[0]` signs; the rest are published so earlier tokens verify. */
 export interface SigningKeySet {
   readonly keys: JWK[];
@@ -19,7 +22,7 @@ type KeyRow = { kid: string; alg: string; privateJwk: string; createdAt: Date; r
 async function publishedKeys(db: Db, overlapSeconds: number): Promise<KeyRow[]> {
   const cutoff = new Date(Date.now() - overlapSeconds * 1000);
   return db.signingKey.findMany({
-    where: { OR: [{ retiredAt: null }, { retiredAt: { gt: cutoff } }] },
+    where: { purpose: OIDC_PURPOSE, OR: [{ retiredAt: null }, { retiredAt: { gt: cutoff } }] },
     orderBy: [{ createdAt: 'desc' }, { kid: 'asc' }],
   });
 }
@@ -36,7 +39,7 @@ function versionOf(rows: KeyRow[]): string {
 export async function loadSigningKeys(db: Db, alg: SigningAlg, overlapSeconds: number): Promise<SigningKeySet> {
   let rows = await publishedKeys(db, overlapSeconds);
   if (!rows.some((row) => row.alg === alg && row.retiredAt === null)) {
-    await db.signingKey.create({ data: await newSigningKey(alg) });
+    await db.signingKey.create({ data: { ...(await newSigningKey(alg)), purpose: OIDC_PURPOSE } });
     rows = await publishedKeys(db, overlapSeconds);
   }
   // oidc-provider signs with the first key of the algorithm: the newest active one goes first.
@@ -56,7 +59,7 @@ export async function signingKeysVersion(db: Db, overlapSeconds: number): Promis
 /** Retires every active key (still published for the overlap) and creates a new one that signs. */
 export async function rotateSigningKeys(db: Db, alg: SigningAlg): Promise<{ kid: string; retired: string[] }> {
   const key = await newSigningKey(alg);
-  const active = await db.signingKey.findMany({ where: { retiredAt: null }, select: { kid: true } });
+  const active = await db.signingKey.findMany({ where: { purpose: OIDC_PURPOSE, retiredAt: null }, select: { kid: true } });
   await db.$transaction([
     db.signingKey.updateMany({ where: { kid: { in: active.map((k) => k.kid) } }, data: { retiredAt: new Date() } }),
     db.signingKey.create({ data: key }),
@@ -66,7 +69,7 @@ export async function rotateSigningKeys(db: Db, alg: SigningAlg): Promise<{ kid:
 
 export async function listSigningKeys(db: Db, overlapSeconds: number): Promise<{ kid: string; alg: string; createdAt: Date; retiredAt: Date | null; published: boolean }[]> {
   const cutoff = Date.now() - overlapSeconds * 1000;
-  const rows = await db.signingKey.findMany({ orderBy: { createdAt: 'desc' }, select: { kid: true, alg: true, createdAt: true, retiredAt: true } });
+  const rows = await db.signingKey.findMany({ where: { purpose: OIDC_PURPOSE }, orderBy: { createdAt: 'desc' }, select: { kid: true, alg: true, createdAt: true, retiredAt: true } });
   return rows.map((row) => ({ ...row, published: row.retiredAt === null || row.retiredAt.getTime() > cutoff }));
 }
 

@@ -27,14 +27,17 @@ export function createRevocationEndpoint(deps: { clients: Clients; inspector: To
     const cause = (what: string) => ({
       action: 'token.revoke',
       actor: { type: 'client' as const, id: client.clientId, ip: ctx.ip },
+      // The application asks on the user's behalf (typically at its own sign-out).
+      initiator: 'user' as const,
       target: { type: 'client', id: client.clientId },
       reason: 'RFC 7009 revocation request',
       details: { token: what },
     });
     const jwt = await deps.inspector.verifyJwtSignature(params.token);
     if (jwt) {
-      if (jwt.client_id === client.clientId && typeof jwt.jti === 'string') {
-        await deps.revoker.revokeJwtAccessToken(jwt.jti, cause('jwt_access_token'));
+      if (jwt.client_id === client.clientId && typeof jwt.jti === 'string' && typeof jwt.exp === 'number') {
+        const token = { jti: jwt.jti, clientId: client.clientId, sub: typeof jwt.sub === 'string' ? jwt.sub : undefined, exp: jwt.exp };
+        await deps.revoker.revokeJwtAccessToken(token, cause('jwt_access_token'));
       }
       return;
     }

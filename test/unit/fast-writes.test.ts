@@ -119,7 +119,7 @@ describe('token writes outside Prisma (issuance path)', () => {
 
   it('a grant whose revocation the logout handed to Tessera is left for the revoker, row by row untouched', async () => {
     const deferred: string[] = [];
-    const hooks = { requestInfo: () => undefined, onIssued: () => undefined, deferGrantRevocation: (id: string) => (deferred.push(id), id === 'handed-over') };
+    const hooks = { requestInfo: () => undefined, onIssued: () => undefined, takeOverGrantRevocation: async (id: string) => (deferred.push(id), id === 'handed-over') };
     const Adapter = createAdapterClass(db, async () => undefined, hooks, fast);
     const tokens = new Adapter('AccessToken');
     const exp = Math.floor(Date.now() / 1000) + 60;

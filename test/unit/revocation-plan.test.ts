@@ -10,6 +10,7 @@ import { createAdapterFactory } from '../../src/db/client.js';
 import { openSqlite, type SqliteDatabase } from '../../src/db/fast-reads.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { PrismaClient } from '../../src/generated/sqlite/client.js';
+import { createRevocationLog } from '../../src/revocation/revocation-log.js';
 import { createRevoker } from '../../src/revocation/revoker.js';
 
 // SQLite only (vitest.config.ts). The grantId, sessionUid and accountId indexes of the token
@@ -52,6 +53,7 @@ describe('revocation query plans (SQLite)', () => {
   const revoker = () => createRevoker(db as never, {
     audit: createAudit(db as never, (err) => { throw err; }),
     stats: createTokenStats(db as never, { flushIntervalMs: 60_000, onError: (err) => { throw err; } }),
+    log: createRevocationLog({ kind: 'sqlite', longestTokenLifetimeSeconds: async () => 300 }),
   });
 
   it.each([
