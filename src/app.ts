@@ -47,6 +47,10 @@ import { loadServerSecrets } from './oidc/keys.js';
 import { createProviderHost, type ProviderHost } from './oidc/provider-host.js';
 import { createResourceServerLookup } from './oidc/resource-indicators.js';
 import { useTimeOrderedIds } from './oidc/token-ids.js';
+import { silenceBackchannelLogout } from './oidc/silence-backchannel.js';
+import { createBackchannelWorker, type BackchannelWorker } from './backchannel/backchannel-worker.js';
+import { checkCallbackUrl } from './delivery/outbound.js';
+import { createPushWorker, type PushWorker } from './ssf/push-worker.js';
 import { assetsDir, viewsDir } from './paths.js';
 import { formBody } from './protocol/form-body.js';
 import { createIntrospectionEndpoint } from './protocol/introspection.js';
@@ -58,6 +62,14 @@ import { createRevoker, type Revoker } from './revocation/revoker.js';
 import { createJwtVerifier } from './revocation/jwt-verifier.js';
 import { createTokenLookup } from './revocation/token-lookup.js';
 import { createTokenInspector, type TokenInspector } from './revocation/token-status.js';
+import { pruneRevocationLog } from './revocation/prune-log.js';
+import { createPoller } from './ssf/poll.js';
+import { createReceiverAuth } from './ssf/receiver-auth.js';
+import { createSsfRouter, ssfMetadata, SSF_METADATA_PATH } from './ssf/routes.js';
+import { loadSetKey } from './ssf/set-key.js';
+import { createSetSigner } from './ssf/sets.js';
+import { createStreams } from './ssf/streams.js';
+import { createWakeups } from './ssf/wake-ups.js';
 
 /** The services both the server and the CLI use, wired on one database. */
 export interface Services {
@@ -84,8 +96,14 @@ export interface App {
   readonly services: Services;
   readonly inspector: TokenInspector;
   readonly sweeper: Sweeper;
+  /** SSF push delivery (RFC 8935); started by src/main.ts, stopped by close(). */
+  readonly pushWorker: PushWorker;
+  /** OIDC Back-Channel Logout sender; started by src/main.ts, stopped by close(). */
+  readonly backchannelWorker: BackchannelWorker;
   /** Tells the app its listening port (the console's server-to-itself requests use it). */
   listening(port: number): void;
+  /** The server stops accepting: held requests (SSF long polls) answer at once. */
+  stopping(): void;
   close(): Promise<void>;
 }
 
@@ -113,7 +131,7 @@ export async function createServices(config: Config, validateClient: (metadata: 
     intervalMs: config.clientCacheMs,
     onError: reportError('registry_cache.refresh'),
   });
-  const clients = createClients(db, clientSecrets, validateClient, registry);
+  const clients = createClients(db, clientSecrets, validateClient, registry, { allowPrivateCallbacks: config.allowPrivateCallbacks });
   const apis = createApis(db, registry);
   const audit = createAudit(db, reportError('audit.write'));
   const stats = createTokenStats(db, { flushIntervalMs: 5000, onError: reportError('token_stats.flush') });
@@ -177,6 +195,7 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
     }));
     provider.proxy = config.trustProxy;
     useTimeOrderedIds(provider);
+    silenceBackchannelLogout(provider);
     provider.on('server_error', (_ctx, err: Error) => log.error({ event: 'oidc.server_error', err: { name: err.name, message: err.message, stack: err.stack } }, 'oidc-provider error'));
     // Grants oidc-provider revokes (replay detection) are revoked, logged and audited by the
     // revoker through the adapter (src/revocation/provider-revocations.ts).
@@ -249,6 +268,36 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
     log,
   }).routes()));
 
+  // ---- the revocation feed: SSF transmitter (src/ssf) ----
+  const kind = databaseKind(config.databaseUrl);
+  const setSigner = createSetSigner({ issuer: config.issuer, key: await loadSetKey(db) });
+  const wakeups = createWakeups({ db, kind, databaseUrl: config.databaseUrl, log: services.revocationLog, logger: log });
+  const streams = createStreams(db, {
+    kind,
+    log: services.revocationLog,
+    options: {
+      issuer: config.issuer,
+      inactivityTimeoutSeconds: config.ssf.inactivityTimeoutSeconds,
+      maxStreamsPerReceiver: config.ssf.maxStreamsPerReceiver,
+      checkPushEndpoint: (url) => checkCallbackUrl(url, { allowPrivate: config.allowPrivateCallbacks }),
+    },
+  });
+  const shutdown = new AbortController();
+  koa.use(atPaths([SSF_METADATA_PATH], (ctx: Koa.Context, next: Koa.Next) => {
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
+    ctx.body = ssfMetadata(config.issuer);
+  }));
+  koa.use(underPath('/ssf', createSsfRouter({
+    issuer: config.issuer,
+    streams,
+    signer: setSigner,
+    authenticate: createReceiverAuth({ inspector, clients }),
+    poll: createPoller({ db, streams, signer: setSigner, wakeups, longPollSeconds: config.ssf.longPollSeconds, logger: log }),
+    ratePerMinute: config.ssf.rateLimitPerMinute,
+    shutdown: shutdown.signal,
+    log,
+  }).routes()));
+
   koa.use(createLogoutRevocation({
     db,
     revoker,
@@ -262,7 +311,23 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
   }));
   koa.use(host.middleware());
 
-  const sweeper = createSweeper(db, { batchSize: config.sweep.batchSize, log });
+  const sweeper = createSweeper(db, {
+    batchSize: config.sweep.batchSize,
+    log,
+    also: [(now) => pruneRevocationLog(db, { batchSize: config.sweep.batchSize, now }), (now) => streams.removeInactive(now)],
+  });
+
+  // ---- outbound deliveries, outside every revocation's transaction (src/delivery) ----
+  const pushWorker = createPushWorker({ db, signer: setSigner, allowPrivate: config.allowPrivateCallbacks, log, wakeups });
+  const backchannelWorker = createBackchannelWorker({
+    db,
+    clients,
+    signingKey: () => host!.signingKey(),
+    issuer: config.issuer,
+    allowPrivate: config.allowPrivateCallbacks,
+    log,
+    wakeups,
+  });
 
   return {
     koa,
@@ -270,14 +335,23 @@ export async function createApp(config: Config, deps: { log: Logger }): Promise<
     services,
     inspector,
     sweeper,
+    pushWorker,
+    backchannelWorker,
     listening(port) {
       internalUrl = localUrl(port);
     },
+    stopping() {
+      shutdown.abort();
+    },
     async close() {
-      // Requests whose client already hung up may still be at work: let them finish first.
+      // Held long polls answer now; then requests whose client already hung up may still be
+      // at work: let them finish first.
+      shutdown.abort();
       if (!(await inFlight.drained(10_000))) log.warn({ event: 'shutdown.requests_abandoned', count: inFlight.count() }, 'requests still running at shutdown');
       host?.stop();
       await sweeper.stop();
+      await Promise.all([pushWorker.stop(), backchannelWorker.stop()]);
+      await wakeups.close();
       await services.stats.stop();
       services.registry.close();
       await services.reads.close();

@@ -45,6 +45,14 @@ export interface Config {
   };
   /** Logout revokes offline_access grants too (default true). */
   readonly logoutRevokesOfflineGrants: boolean;
+  /**
+   * Outbound calls (back-channel logout, SSF push) may use plain http and reach loopback,
+   * private, link-local, CGNAT and unique-local addresses. Default false: https only, public
+   * addresses only, checked when the connection is made (src/delivery/outbound.ts). For
+   * development and tests; in production it lets a client registration aim Tessera at internal
+   * services (SSRF).
+   */
+  readonly allowPrivateCallbacks: boolean;
   /** argon2id cost, and how many hashes may run at once (default: one core fewer than the machine has). */
   readonly argon2: { readonly memoryKib: number; readonly timeCost: number; readonly parallelism: number; readonly concurrency: number };
   /** Expired-row sweeper: interval and batch size. */
@@ -58,6 +66,17 @@ export interface Config {
     readonly internalUrl: string | null;
     /** First admin, created at start when no enabled admin exists. */
     readonly bootstrap: { readonly email: string; readonly password: string } | null;
+  };
+  /** The SSF transmitter (src/ssf). */
+  readonly ssf: {
+    /** SSF requests (polls included) per minute per receiver, and per address before authentication. Default 3000. */
+    readonly rateLimitPerMinute: number;
+    /** A stream nobody polls or reads for this many seconds is removed. Default 86400. */
+    readonly inactivityTimeoutSeconds: number;
+    /** Streams one receiver may have. Default 100. */
+    readonly maxStreamsPerReceiver: number;
+    /** How long a long poll (RFC 8936, returnImmediately false) is held. Default 25. */
+    readonly longPollSeconds: number;
   };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -91,6 +110,7 @@ const schema = z.object({
   GRANT_TTL: int(60, 31_536_000).default(1_209_600),
   CLIENT_CREDENTIALS_TTL: int(10, 86_400).default(300),
   LOGOUT_REVOKES_OFFLINE: bool.default(true),
+  ALLOW_PRIVATE_CALLBACKS: bool.default(false),
   ARGON2_MEMORY_KIB: int(8192, 4_194_304).default(19_456),
   ARGON2_TIME_COST: int(1, 20).default(2),
   ARGON2_PARALLELISM: int(1, 16).default(1),
@@ -102,6 +122,10 @@ const schema = z.object({
   INTERNAL_URL: z.url({ protocol: /^https?$/ }).optional(),
   ADMIN_BOOTSTRAP_EMAIL: z.email().optional(),
   ADMIN_BOOTSTRAP_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  SSF_RATE_LIMIT: int(1, 1_000_000).default(3000),
+  SSF_INACTIVITY_TIMEOUT: int(60, 31_536_000).default(86_400),
+  SSF_MAX_STREAMS: int(1, 100_000).default(100),
+  SSF_LONG_POLL_SECONDS: int(1, 120).default(25),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -152,6 +176,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       clientCredentialsSeconds: e.CLIENT_CREDENTIALS_TTL,
     }),
     logoutRevokesOfflineGrants: e.LOGOUT_REVOKES_OFFLINE,
+    allowPrivateCallbacks: e.ALLOW_PRIVATE_CALLBACKS,
     argon2: Object.freeze({
       memoryKib: e.ARGON2_MEMORY_KIB,
       timeCost: e.ARGON2_TIME_COST,
@@ -164,6 +189,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       consoleSessionSeconds: e.CONSOLE_SESSION_TTL,
       internalUrl: e.INTERNAL_URL?.replace(/\/$/, '') ?? null,
       bootstrap: e.ADMIN_BOOTSTRAP_EMAIL && e.ADMIN_BOOTSTRAP_PASSWORD ? Object.freeze({ email: e.ADMIN_BOOTSTRAP_EMAIL, password: e.ADMIN_BOOTSTRAP_PASSWORD }) : null,
+    }),
+    ssf: Object.freeze({
+      rateLimitPerMinute: e.SSF_RATE_LIMIT,
+      inactivityTimeoutSeconds: e.SSF_INACTIVITY_TIMEOUT,
+      maxStreamsPerReceiver: e.SSF_MAX_STREAMS,
+      longPollSeconds: e.SSF_LONG_POLL_SECONDS,
     }),
     logLevel: e.LOG_LEVEL,
   });

@@ -24,6 +24,8 @@ async function main(): Promise<void> {
 
   const app = await createApp(config, { log });
   app.sweeper.start(config.sweep.intervalSeconds);
+  app.pushWorker.start();
+  app.backchannelWorker.start();
   app.providerHost.startWatching(config.keys.refreshIntervalSeconds);
   const server = createServer(app.koa.callback());
 
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ event: 'shutdown', signal }, 'shutting down');
+    app.stopping();
     if (server.listening) {
       const closed = once(server, 'close');
       server.close();

@@ -4,6 +4,7 @@ import type { Db } from '../db/client.js';
 import { LRUCache } from 'lru-cache';
 
 import { readBoolean, readMillis } from '../db/fast-reads.js';
+import { checkCallbackUrl } from '../delivery/outbound.js';
 import { conflict, invalidInput, notFound } from '../errors.js';
 import type { ClientSecretHasher } from './client-secrets.js';
 import type { RegistryCache } from './registry-cache.js';
@@ -101,7 +102,14 @@ export function generateClientId(): string {
 
 const ENABLED_QUERY = `SELECT ${ENABLED_COLUMNS.map((c) => `"${c}"`).join(', ')} FROM "Client" WHERE "clientId" = $1`;
 
-export function createClients(db: Db, secrets: ClientSecretHasher, validate: MetadataValidator, registry: Pick<RegistryCache, 'read' | 'changed'>): Clients {
+export function createClients(
+  db: Db,
+  secrets: ClientSecretHasher,
+  validate: MetadataValidator,
+  registry: Pick<RegistryCache, 'read' | 'changed'>,
+  /** ALLOW_PRIVATE_CALLBACKS: a `backchannel_logout_uri` may be http, or a loopback/private host. */
+  options: { allowPrivateCallbacks?: boolean } = {},
+): Clients {
   async function mustFind(clientId: string) {
     const row = await db.client.findUnique({ where: { clientId } });
     if (!row) throw notFound('client');
@@ -138,6 +146,11 @@ export function createClients(db: Db, secrets: ClientSecretHasher, validate: Met
 
   /** oidc-provider's own validation, its message turned into one that names the field. */
   async function validateMetadata(metadata: Record<string, unknown>): Promise<void> {
+    // oidc-provider accepts any http(s) URI here (lib/consts/client_attributes.js WEB_URI);
+    // Tessera will call it (src/delivery/outbound.ts), so it holds it to the outbound rules.
+    const logoutUri = metadata.backchannel_logout_uri;
+    const problem = typeof logoutUri === 'string' ? checkCallbackUrl(logoutUri, { allowPrivate: options.allowPrivateCallbacks === true }) : null;
+    if (problem) throw invalidInput('backchannel_logout_uri', problem);
     try {
       await validate(metadata);
     } catch (err) {

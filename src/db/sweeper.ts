@@ -17,9 +17,16 @@ export interface Sweeper {
  */
 export function createSweeper(
   db: Db,
-  options: { batchSize: number; log: Logger; maxRounds?: number; onBatch?: (table: string, deleted: number, ms: number) => void },
+  options: {
+    batchSize: number;
+    log: Logger;
+    maxRounds?: number;
+    onBatch?: (table: string, deleted: number, ms: number) => void;
+    /** More sweeps of this round (the revocation log, idle SSF streams), each returning rows deleted. */
+    also?: readonly ((now: Date) => Promise<number>)[];
+  },
 ): Sweeper {
-  const { batchSize, log, maxRounds = 100, onBatch } = options;
+  const { batchSize, log, maxRounds = 100, onBatch, also = [] } = options;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
 
@@ -53,6 +60,7 @@ export function createSweeper(
       () => db.jwtAccessToken.findMany({ where: { expiresAt: { lt: now } }, orderBy: { expiresAt: 'asc' }, select: { id: true }, take: batchSize }),
       (ids) => db.jwtAccessToken.deleteMany({ where: { id: { in: ids } } }),
     );
+    for (const sweep of also) total += await sweep(now);
     return total;
   }
 

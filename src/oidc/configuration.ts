@@ -65,8 +65,10 @@ export function createConfiguration(deps: ConfigurationDeps): Configuration {
     findAccount: deps.findAccount,
     claims: { openid: ['sub'], email: ['email', 'email_verified'] },
     // `admin` is listed so that a client's RFC 7591 `scope` metadata may include it: only such clients
-    // get tokens for the admin API (src/oidc/resource-indicators.ts).
-    scopes: ['openid', 'offline_access', 'email', 'admin'],
+    // get tokens for the admin API (src/oidc/resource-indicators.ts). `ssf.manage` and `ssf.read`
+    // (the CAEP interoperability profile's names) likewise make a client an SSF receiver
+    // (src/ssf/receiver-auth.ts checks the client's registration, not only the token).
+    scopes: ['openid', 'offline_access', 'email', 'admin', 'ssf.manage', 'ssf.read'],
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
@@ -100,6 +102,12 @@ export function createConfiguration(deps: ConfigurationDeps): Configuration {
       revocation: { enabled: false },
       userinfo: { enabled: true },
       clientCredentials: { enabled: true },
+      // OIDC Back-Channel Logout 1.0: clients may register `backchannel_logout_uri` and
+      // `backchannel_logout_session_required`, and discovery says `backchannel_logout_supported`
+      // and `backchannel_logout_session_supported` (lib/actions/discovery.js). oidc-provider's
+      // own sender is silenced (src/oidc/silence-backchannel.ts): Tessera sends for every
+      // revocation that ends a session (src/backchannel/backchannel-worker.ts).
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, _form) => {

@@ -22,6 +22,8 @@ export function toPublicJwk(jwk: JWK): JWK {
 export interface ProviderHost {
   current(): Provider;
   publicJwks(): JWK[];
+  /** The private key that signs now (keys[0], the one ID tokens use), e.g. for logout tokens. */
+  signingKey(): { jwk: JWK; alg: string };
   /** Koa middleware that hands each request to the current provider. */
   middleware(): Koa.Middleware;
   /** Rebuilds the provider if the keys changed; true when it did. */
@@ -41,7 +43,8 @@ export async function createProviderHost(deps: {
   const load = async () => {
     const set = await loadSigningKeys(db, alg, overlapSeconds);
     const provider = deps.build(set.keys);
-    return { provider, mounted: mount(provider as unknown as Koa), publicJwks: set.keys.map(toPublicJwk), version: set.version };
+    const signing = set.keys[0]!;
+    return { provider, mounted: mount(provider as unknown as Koa), publicJwks: set.keys.map(toPublicJwk), signing: { jwk: signing, alg: signing.alg! }, version: set.version };
   };
   let state = await load();
   let timer: NodeJS.Timeout | undefined;
@@ -57,6 +60,7 @@ export async function createProviderHost(deps: {
   return {
     current: () => state.provider,
     publicJwks: () => state.publicJwks,
+    signingKey: () => state.signing,
     middleware: () => (ctx, next) => state.mounted(ctx, next),
     reloadIfChanged,
     startWatching(intervalSeconds) {

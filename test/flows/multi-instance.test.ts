@@ -1,4 +1,4 @@
-import { decodeProtectedHeader } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -6,6 +6,7 @@ import { Browser, formAction, hiddenInput } from '../support/browser.js';
 import { testDatabaseKind } from '../support/database.js';
 import { discover, introspect, login, POST_LOGOUT_URI, seed, userinfoStatus, type Fixture, type Tokens } from '../support/rp.js';
 import { cli, startServer, type TestServer } from '../support/server.js';
+import { createPollStream, newReceiver, poll } from '../support/ssf.js';
 
 /**
  * Three Tessera processes on ONE PostgreSQL database behind one issuer (as behind a load
@@ -226,6 +227,31 @@ if (testDatabaseKind === 'postgresql') {
       for (const s of all()) {
         expect(await introspect(s, f.rs, before)).toMatchObject({ active: true, client_id: f.rs.clientId, aud: f.jwtApi, iss: A.issuer });
       }
+    });
+
+    it('a logout on A wakes a long poll held by B (LISTEN/NOTIFY), and the CLI\'s revocations reach it too', async () => {
+      const receiver = await newReceiver(A);
+      const { pollUrl } = await createPollStream(B, receiver);
+      const onB = on(B, pollUrl);
+      const replayed = await poll(B, receiver, onB, { returnImmediately: true, maxEvents: 1000 });
+      await poll(B, receiver, onB, { ack: Object.keys(replayed.sets), maxEvents: 0 });
+
+      const config = await discover(A, f.web);
+      const browser = new Browser();
+      const tokens = await login(config, browser, f, { scope: 'openid read', resource: f.jwtApi });
+      const sid = decodeJwt(tokens.access_token).sid as string;
+      const held = poll(B, receiver, onB, { returnImmediately: false });
+      const res = await logoutOn(A, config, browser, tokens.id_token);
+      expect(res.status).toBe(303);
+      const answer = await held;
+      const sessions = Object.values(answer.sets).map((set) => decodeJwt(set) as Record<string, any>).map((p) => p.sub_id?.session?.id);
+      expect(sessions).toContain(sid);
+      await poll(B, receiver, onB, { ack: Object.keys(answer.sets), maxEvents: 0 });
+
+      const second = poll(B, receiver, onB, { returnImmediately: false });
+      expect((await cli(A, ['user', 'signout', f.email])).code).toBe(0);
+      const subjects = Object.values((await second).sets).map((set) => (decodeJwt(set) as Record<string, any>).sub_id);
+      expect(subjects).toContainEqual({ format: 'iss_sub', iss: A.issuer, sub: f.userId });
     });
   });
 }

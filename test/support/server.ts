@@ -37,7 +37,8 @@ export interface TestServer {
 /** Starts `node dist/main.js` (what `npm start` runs) on a fresh SQLite database. */
 export async function startServer(extraEnv: Record<string, string> = {}, options: { dir?: string } = {}): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tessera-test-'));
-  const port = await freePort();
+  // A given PORT (a restart that must keep its issuer) is the port; else any free one.
+  const port = extraEnv.PORT ? Number(extraEnv.PORT) : await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   // The database belongs to the directory: a restart on the same `dir` finds the same database.
   // With TESSERA_TEST_DB=postgresql each directory gets its own PostgreSQL database.

@@ -1,0 +1,10 @@
+export { createRevocationFeed } from './feed.js';
+export type { DecodedJwt, IsRevoked, KoaContextLike, KoaMiddleware, RevocationFeed, RevocationFeedHealth, RevocationFeedOptions } from './feed.js';
+export { RevocationFeedStaleError, SsfError, StreamGoneError } from './errors.js';
+export type { StaleReason } from './errors.js';
+export { RevocationSet } from './revocation-set.js';
+export type { ApplyResult, RevocationSetOptions, RuleKind, SetClaims, TokenClaims } from './revocation-set.js';
+export { SetVerificationError, verifySet } from './verify-set.js';
+export type { SetErrorCode, VerifySetOptions } from './verify-set.js';
+export { CREDENTIAL_CHANGE, EVENT_TYPES, POLL_DELIVERY, SESSION_REVOKED, STREAM_UPDATED, TOKEN_REVOKED, VERIFICATION } from './event-types.js';
+export type { Logger } from './logger.js';
