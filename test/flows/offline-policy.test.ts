@@ -4,6 +4,7 @@ import { Browser } from '../support/browser.js';
 import { createWebClient, loginWith, refreshWith } from '../support/flows.js';
 import { discover, introspect, logout, seed, userinfoStatus, type Fixture } from '../support/rp.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { createPollStream, newReceiver, poll, SESSION_REVOKED } from '../support/ssf.js';
 
 /**
  * LOGOUT_REVOKES_OFFLINE: whether logout also revokes offline_access grants (default true).
@@ -56,9 +57,18 @@ describe('offline_access and logout: the LOGOUT_REVOKES_OFFLINE policy', () => {
     expect(bound.refresh_token).toBeTruthy();
     expect(await introspect(lenient, fl.rs, bound.refresh_token!)).toMatchObject({ active: true });
     expect(await introspect(lenient, fl.rs, offline.refresh_token!)).toMatchObject({ active: true });
+    const receiver = await newReceiver(lenient);
+    const { pollUrl } = await createPollStream(lenient, receiver, { events_requested: [SESSION_REVOKED] });
 
     const out = await logout(offlineConfig, browser, { idToken: offline.id_token });
     expect(out.status).toBe(303);
+
+    // The revocation feed announces the grant that ended, not the offline one that was kept
+    // (whose client still gets its back-channel logout).
+    const announced = await poll(lenient, receiver, pollUrl, { returnImmediately: true, maxEvents: 100 });
+    const events = Object.values(announced.sets).map((set) => JSON.parse(Buffer.from(set.split('.')[1]!, 'base64url').toString()) as Record<string, any>);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.sub_id).toMatchObject({ format: 'complex', user: { sub: fl.userId }, session: { format: 'opaque' } });
 
     // The offline grant persists logout: its refresh token works and rotates.
     const r = await refreshWith(offlineConfig, offline.refresh_token!);

@@ -223,6 +223,28 @@ describe('SSF transmitter: metadata, streams, poll delivery', () => {
     expect(event!.events[TOKEN_REVOKED].tessera_valid_until).toBe((decodeJwt(tokens.access_token).exp as number) + 60);
   });
 
+  it('refresh-token replay detected by oidc-provider: the grant is announced, initiated by policy', async () => {
+    const { pollUrl } = await createPollStream(server, receiver, { events_requested: [SESSION_REVOKED] });
+    const replayed = await poll(server, receiver, pollUrl, { returnImmediately: true, maxEvents: 1000 });
+    await poll(server, receiver, pollUrl, { ack: Object.keys(replayed.sets), maxEvents: 0 });
+    const config = await discover(server, f.web);
+    const tokens = await login(config, new Browser(), f, { scope: 'openid read', resource: f.jwtApi });
+    const sid = decodeJwt(tokens.access_token).sid as string;
+    const rotate = (refreshToken: string) => fetch(`${server.issuer}/token`, {
+      method: 'POST',
+      headers: { authorization: basicAuth(f.web.clientId, f.web.clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+    });
+    expect((await rotate(tokens.refresh_token!)).status).toBe(200);
+    const replay = await rotate(tokens.refresh_token!);
+    expect(replay.status).toBe(400);
+    expect(((await replay.json()) as { error: string }).error).toBe('invalid_grant');
+    const seen = await pollUntil(server, receiver, pollUrl, (s) => ofType(s, SESSION_REVOKED).length > 0);
+    const [event] = ofType(seen, SESSION_REVOKED);
+    expect(event!.sub_id).toEqual({ format: 'complex', user: { format: 'iss_sub', iss: server.issuer, sub: f.userId }, session: { format: 'opaque', id: sid } });
+    expect(event!.events[SESSION_REVOKED].initiating_entity).toBe('policy');
+  });
+
   it('sign out everywhere from the CLI: session-revoked for the whole subject; a password change also credential-change', async () => {
     const { pollUrl } = await createPollStream(server, receiver, { events_requested: [SESSION_REVOKED, CREDENTIAL_CHANGE] });
     const replayed = await poll(server, receiver, pollUrl, { returnImmediately: true, maxEvents: 1000 });
