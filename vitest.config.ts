@@ -9,7 +9,13 @@ process.env.TESSERA_TEST_RUN ??= randomBytes(4).toString('hex');
 // Vitest fails a file that defines no test, so the SQLite pass leaves them out altogether.
 const postgresqlOnly = ['test/flows/multi-instance.test.ts', 'test/unit/postgres-writer.test.ts'];
 // And suites of SQLite-only machinery, which the PostgreSQL pass leaves out.
-const sqliteOnly = ['test/unit/sqlite-writer.test.ts', 'test/unit/token-lookup-plan.test.ts', 'test/unit/revocation-plan.test.ts'];
+// The example's demo always runs on its own SQLite database, whatever the pass.
+const sqliteOnly = [
+  'test/unit/sqlite-writer.test.ts',
+  'test/unit/token-lookup-plan.test.ts',
+  'test/unit/revocation-plan.test.ts',
+  'test/flows/example-spa-api.test.ts',
+];
 
 export default defineConfig({
   test: {

@@ -3,23 +3,16 @@ import type { Db } from '../db/client.js';
 import { nextDelayMs } from '../delivery/backoff.js';
 import { postOutbound } from '../delivery/outbound.js';
 import { forEachConcurrently } from '../delivery/pool.js';
-import { createWorkerLoop, type Wakeups } from '../delivery/worker-loop.js';
+import { createWorkerLoop, DELIVERY_LEASE_MS, DELIVERY_TICK_MS, type DeliveryWorker, type Wakeups } from '../delivery/worker-loop.js';
 import type { Logger } from '../log.js';
 import { createLogoutTokenSigner, type IssuerSigningKey } from './logout-token.js';
 
-export interface BackchannelWorker {
-  start(): void;
-  /** Stops, after the round in flight (if any) has finished. */
-  stop(): Promise<void>;
-  /** One round now; true when more rows were due than one round takes. */
-  runOnce(): Promise<boolean>;
-}
+export type BackchannelWorker = DeliveryWorker;
 
 const BATCH = 64;
 const CONCURRENCY = 16;
-/** A claimed row is not due again for this long: far beyond a request's 5 s limit. */
-const LEASE_MS = 30_000;
-const TICK_MS = 1000;
+const LEASE_MS = DELIVERY_LEASE_MS;
+const TICK_MS = DELIVERY_TICK_MS;
 const BACKOFF = { baseMs: 1000, maxMs: 60_000 };
 const MAX_ATTEMPTS = 5;
 

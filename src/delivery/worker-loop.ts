@@ -5,6 +5,20 @@ export interface Wakeups {
   onChange(listener: () => void): () => void;
 }
 
+/** A delivery worker (SSF push, back-channel logout), as the composition root drives it. */
+export interface DeliveryWorker {
+  start(): void;
+  /** Stops, after the round in flight (if any) has finished. */
+  stop(): Promise<void>;
+  /** One round now (tests, and the loop); true when more rows were due than one round takes. */
+  runOnce(): Promise<boolean>;
+}
+
+/** How long a claimed row stays claimed: far beyond an outbound request's 5 s limit. */
+export const DELIVERY_LEASE_MS = 30_000;
+/** How often a worker looks for retries that became due. */
+export const DELIVERY_TICK_MS = 1000;
+
 export interface WorkerLoop {
   /** Runs rounds when woken and every `intervalMs` (for retries that became due). */
   start(): void;

@@ -2,24 +2,17 @@ import type { Db } from '../db/client.js';
 import { nextDelayMs } from '../delivery/backoff.js';
 import { postOutbound } from '../delivery/outbound.js';
 import { forEachConcurrently } from '../delivery/pool.js';
-import { createWorkerLoop, type Wakeups } from '../delivery/worker-loop.js';
+import { createWorkerLoop, DELIVERY_LEASE_MS, DELIVERY_TICK_MS, type DeliveryWorker, type Wakeups } from '../delivery/worker-loop.js';
 import type { Logger } from '../log.js';
 import type { LogRow, SetSigner } from './sets.js';
 
-export interface PushWorker {
-  start(): void;
-  /** Stops, after the round in flight (if any) has finished. */
-  stop(): Promise<void>;
-  /** One round now (tests, and the loop); true when more rows were due than one round takes. */
-  runOnce(): Promise<boolean>;
-}
+export type PushWorker = DeliveryWorker;
 
 /** Rows a round reads, and sends at once. */
 const BATCH = 64;
 const CONCURRENCY = 16;
-/** A claimed row is not due again for this long: far beyond a request's 5 s limit. */
-const LEASE_MS = 30_000;
-const TICK_MS = 1000;
+const LEASE_MS = DELIVERY_LEASE_MS;
+const TICK_MS = DELIVERY_TICK_MS;
 const BACKOFF = { baseMs: 500, maxMs: 60_000 };
 /** A verification SET is worth sending for an hour; log entries until their `validUntil`. */
 const VERIFICATION_LIFETIME_MS = 3_600_000;
