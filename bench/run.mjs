@@ -6,6 +6,7 @@
 // BENCH_LOGOUT_REPS (5), BENCH_SEED_USERS (10000), BENCH_DATABASES (default
 // "sqlite,postgresql"; PostgreSQL is skipped, and said so, if unreachable), BENCH_ONLY (a regular
 // expression over scenario names, e.g. "introspection|client_credentials"; default all).
+// The revocation feed's group (bench/scenarios/revocation-feed.mjs) has BENCH_FEED_* settings of its own.
 import { DEFAULTS, measure, measureInterleaved } from './lib/load.mjs';
 import { freshDatabase, root, startTessera } from './lib/processes.mjs';
 import { addRatios, printTables, writeJson } from './lib/report.mjs';
@@ -13,6 +14,7 @@ import { SEED_DEFAULTS } from './lib/seed.mjs';
 import { BARE, startBaselines } from './scenarios/baselines.mjs';
 import { LOGIN_CONCURRENCY, loginScenarios } from './scenarios/login.mjs';
 import { LOGOUT_GRANTS, LOGOUT_REPETITIONS, logoutScenarios } from './scenarios/logout.mjs';
+import { FEED_SCENARIOS, FEED_SETTINGS, revocationFeedScenarios } from './scenarios/revocation-feed.mjs';
 import { setUpTessera } from './scenarios/tessera-setup.mjs';
 import { tokenScenarios } from './scenarios/tokens.mjs';
 
@@ -28,7 +30,7 @@ const log = (...a) => console.error('[bench]', ...a);
 
 function record(name, database, baseline, m) {
   results.push({ scenario: name, database, baseline, ...m });
-  const figures = m.requestsPerSecond === null ? `median ${m.medianMs} ms, max ${m.maxMs} ms` : `${m.requestsPerSecond} req/s, p50 ${m.p50ms} ms, p99 ${m.p99ms} ms`;
+  const figures = m.summary ?? (m.requestsPerSecond === null ? `median ${m.medianMs} ms, max ${m.maxMs} ms` : `${m.requestsPerSecond} req/s, p50 ${m.p50ms} ms, p99 ${m.p99ms} ms`);
   const bare = m.baselineResult ? ` (bare: ${m.baselineResult.requestsPerSecond} req/s, p99 ${m.baselineResult.p99ms} ms)` : '';
   log(`${name} (${database}): ${figures}, errors ${m.errors}${bare}`);
 }
@@ -76,6 +78,7 @@ async function benchTessera(kind, baselines) {
     const { userAtIntrospection } = await guarded('token scenarios', () => tokenScenarios(ctx, compare));
     if (wanted('login')) await guarded('login scenarios', () => loginScenarios(ctx, kind, record, userAtIntrospection));
     if (wanted('logout')) await guarded('logout scenarios', () => logoutScenarios(ctx, kind, record));
+    if (Object.values(FEED_SCENARIOS).some(wanted)) await guarded('revocation feed scenarios', () => revocationFeedScenarios(ctx, kind, record, wanted, log));
   } catch (err) {
     log(`${kind} failed; the server's last output:\n${server.output().slice(-4000)}`);
     throw err;
@@ -96,5 +99,5 @@ try {
 addRatios(results);
 const extras = { seeding, restarts, totalSeconds: Math.round((performance.now() - started) / 1000) };
 printTables(results, extras);
-const settings = { ...DEFAULTS, loginConcurrency: LOGIN_CONCURRENCY, logoutGrants: LOGOUT_GRANTS, logoutRepetitions: LOGOUT_REPETITIONS, seed: SEED_DEFAULTS, databases };
+const settings = { ...DEFAULTS, loginConcurrency: LOGIN_CONCURRENCY, logoutGrants: LOGOUT_GRANTS, logoutRepetitions: LOGOUT_REPETITIONS, seed: SEED_DEFAULTS, revocationFeed: FEED_SETTINGS, databases };
 console.log(`\nwritten ${writeJson(root, settings, results, extras)}`);

@@ -5,7 +5,8 @@ import { CookieJar } from 'tough-cookie';
 export class Browser {
   jar = new CookieJar();
 
-  async request(url, { method, form, headers = {} } = {}) {
+  /** `onHeaders()` is called as soon as the response's headers are in (before its cookies are stored). */
+  async request(url, { method, form, headers = {}, onHeaders } = {}) {
     const h = { accept: 'text/html', ...headers };
     const cookie = await this.jar.getCookieString(url);
     if (cookie) h.cookie = cookie;
@@ -15,6 +16,7 @@ export class Browser {
       body = new URLSearchParams(form).toString();
     }
     const res = await fetch(url, { method: method ?? (form ? 'POST' : 'GET'), headers: h, body, redirect: 'manual' });
+    onHeaders?.();
     for (const c of res.headers.getSetCookie()) await this.jar.setCookie(c, url, { ignoreError: true });
     return res;
   }

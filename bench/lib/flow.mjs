@@ -20,7 +20,7 @@ export const webClientMetadata = (name) => ({
  * One sign-in of `client` in `browser`: /auth, the login form (only when the browser has no
  * session), consent, then the code exchange. Returns the token response and the pages seen.
  */
-export async function codeFlow(issuer, browser, client, user, { scope = 'openid email' } = {}) {
+export async function codeFlow(issuer, browser, client, user, { scope = 'openid email', resource } = {}) {
   const verifier = randomBytes(32).toString('base64url');
   const params = new URLSearchParams({
     client_id: client.clientId,
@@ -31,6 +31,7 @@ export async function codeFlow(issuer, browser, client, user, { scope = 'openid 
     code_challenge: createHash('sha256').update(verifier).digest('base64url'),
     code_challenge_method: 'S256',
   });
+  if (resource) params.set('resource', resource); // an API's token (RFC 8707), JWT or opaque by the API's choice
   let step = await browser.follow(`${issuer}/auth?${params}`, {}, REDIRECT_URI);
   let passwordPages = 0;
   for (let i = 0; i < 4 && step.res; i += 1) {
@@ -57,18 +58,27 @@ export async function codeFlow(issuer, browser, client, user, { scope = 'openid 
 
 /** GET /logout for `clientId`, then the page's "Sign out" form; returns the confirm POST's duration. */
 export async function logout(issuer, browser, clientId) {
+  return (await logoutTimed(issuer, browser, clientId)).ms;
+}
+
+/**
+ * The same logout; also returns `arrived`, the hrtime (ns, bigint) at which the confirm POST's
+ * response (its status line and headers) arrived, before cookies and body are processed.
+ */
+export async function logoutTimed(issuer, browser, clientId) {
   const url = `${issuer}/logout?${new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: POST_LOGOUT_URI })}`;
   const page = await browser.request(url);
   const html = await page.text();
   if (page.status !== 200) throw new Error(`logout page answered ${page.status}`);
   const action = new URL(formAction(html, /\/logout\/confirm$/), url).toString();
   const form = { xsrf: hiddenInput(html, 'xsrf'), logout: 'yes' };
+  let arrived;
   const started = process.hrtime.bigint();
-  const res = await browser.request(action, { form });
+  const res = await browser.request(action, { form, onHeaders: () => (arrived = process.hrtime.bigint()) });
   await res.arrayBuffer();
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (res.status !== 303) throw new Error(`logout confirm answered ${res.status}`);
-  return ms;
+  return { ms, arrived };
 }
 
 export { Browser };

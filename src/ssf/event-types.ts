@@ -11,8 +11,6 @@ export const CREDENTIAL_CHANGE = 'https://schemas.openid.net/secevent/caep/event
 export const TOKEN_REVOKED = 'https://schemas.openid.net/secevent/oauth/event-type/token-revoked';
 /** SSF 1.0 §8.1.4.1 */
 export const VERIFICATION = 'https://schemas.openid.net/secevent/ssf/event-type/verification';
-/** SSF 1.0 §8.1.5 */
-export const STREAM_UPDATED = 'https://schemas.openid.net/secevent/ssf/event-type/stream-updated';
 
 /** The event types a stream may ask for, and the revocation-log bit of each. */
 export const SUPPORTED_EVENTS: ReadonlyMap<string, number> = new Map([

@@ -4,7 +4,7 @@ import { SignJWT } from 'jose';
 import { LRUCache } from 'lru-cache';
 
 import type { EntryKind } from '../revocation/revocation-log.js';
-import { CREDENTIAL_CHANGE, SESSION_REVOKED, STREAM_UPDATED, TOKEN_REVOKED, VERIFICATION } from './event-types.js';
+import { CREDENTIAL_CHANGE, SESSION_REVOKED, TOKEN_REVOKED, VERIFICATION } from './event-types.js';
 import type { SetKey } from './set-key.js';
 
 /** A revocation-log row, as a SET is made from it. */
@@ -60,8 +60,6 @@ export interface SetSigner {
   forEntry(row: LogRow, aud: string, jti: string): Promise<string | null>;
   /** SSF §8.1.4.1: answers a verification request, with the receiver's `state`. */
   verification(streamId: string, aud: string, jti: string, state: string | null): Promise<string>;
-  /** SSF §8.1.5: the stream's status changed on Tessera's side. */
-  streamUpdated(streamId: string, aud: string, status: string, reason: string | null): Promise<string>;
   readonly publicJwks: SetKey['publicJwks'];
 }
 
@@ -100,7 +98,5 @@ export function createSetSigner(deps: { issuer: string; key: SetKey }): SetSigne
     },
     verification: (streamId, aud, jti, state) =>
       sign(aud, jti, randomUUID(), { format: 'opaque', id: streamId }, VERIFICATION, state === null ? {} : { state }),
-    streamUpdated: (streamId, aud, status, reason) =>
-      sign(aud, `u.${randomUUID()}`, randomUUID(), { format: 'opaque', id: streamId }, STREAM_UPDATED, reason ? { status, reason } : { status }),
   };
 }
