@@ -11,6 +11,7 @@ import { migrateDatabase } from '../../src/db/migrate.js';
 import { pruneRevocationLog } from '../../src/revocation/prune-log.js';
 import { createRevocationLog, EVENT_BITS } from '../../src/revocation/revocation-log.js';
 import { createRevoker, type Revoker } from '../../src/revocation/revoker.js';
+import { createStreams } from '../../src/ssf/streams.js';
 
 /** What the revoker appends to the log for each kind of revocation (SQLite, a real database). */
 describe('the revocation log, as the revoker writes it', () => {
@@ -123,6 +124,24 @@ describe('the revocation log, as the revoker writes it', () => {
       ['st-2', `${entry!.seq}.api`, entry!.seq],
       ['st-5', `${entry!.seq}.held`, entry!.seq],
     ]);
+  });
+
+  it('a stream nobody used for longer than its inactivity timeout is removed, with what waited for it', async () => {
+    const streams = createStreams(db, {
+      kind: 'sqlite',
+      log: createRevocationLog({ kind: 'sqlite', longestTokenLifetimeSeconds: async () => 300 }),
+      options: { issuer: 'https://issuer.example', inactivityTimeoutSeconds: 60, maxStreamsPerReceiver: 10, checkPushEndpoint: () => null },
+    });
+    const idle = await streams.create('api', {});
+    const busy = await streams.create('api', {});
+    await revoker.revokeClient('spa', cause);
+    expect(await db.ssfDelivery.count()).toBe(2);
+    const later = new Date(Date.now() + 61_000);
+    await db.ssfStream.update({ where: { id: busy.id }, data: { lastActiveAt: later } });
+    expect(await streams.removeInactive(later)).toBe(1);
+    expect((await db.ssfStream.findMany()).map((row) => row.id)).toEqual([busy.id]);
+    expect((await db.ssfDelivery.findMany()).map((row) => row.streamId)).toEqual([busy.id]);
+    expect(idle.id).not.toBe(busy.id);
   });
 
   it('the sweeper prunes entries past validUntil with what was still queued for them', async () => {
