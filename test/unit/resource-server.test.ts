@@ -3,7 +3,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { RevocationFeedStaleError } from '../../packages/resource-server/src/errors.js';
 import { CREDENTIAL_CHANGE, SESSION_REVOKED, STREAM_UPDATED, TOKEN_REVOKED, VERIFICATION } from '../../packages/resource-server/src/event-types.js';
-import { createRevocationFeed, type KoaContextLike, type RevocationFeed } from '../../packages/resource-server/src/feed.js';
+import { createRevocationFeed } from '../../packages/resource-server/src/feed.js';
+import type { KoaContextLike, RevocationFeed } from '../../packages/resource-server/src/feed-types.js';
 import { RevocationSet, type SetClaims } from '../../packages/resource-server/src/revocation-set.js';
 import { SetVerificationError, verifySet } from '../../packages/resource-server/src/verify-set.js';
 

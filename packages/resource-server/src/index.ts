@@ -1,5 +1,5 @@
 export { createRevocationFeed } from './feed.js';
-export type { DecodedJwt, IsRevoked, KoaContextLike, KoaMiddleware, RevocationFeed, RevocationFeedHealth, RevocationFeedOptions } from './feed.js';
+export type { DecodedJwt, IsRevoked, KoaContextLike, KoaMiddleware, RevocationFeed, RevocationFeedHealth, RevocationFeedOptions } from './feed-types.js';
 export { RevocationFeedStaleError, SsfError, StreamGoneError } from './errors.js';
 export type { StaleReason } from './errors.js';
 export { RevocationSet } from './revocation-set.js';
