@@ -86,7 +86,22 @@ function normalizeMetadata(input: unknown): Record<string, unknown> {
     throw invalidInput('token_endpoint_auth_method', `must be one of ${[...AUTH_METHODS].join(', ')}`);
   }
   metadata.token_endpoint_auth_method = method;
+  // RFC 6749 §4.4: client_credentials is for confidential clients only. A public client would
+  // get tokens (an admin token included) with no secret at all.
+  if (method === 'none' && Array.isArray(metadata.grant_types) && metadata.grant_types.includes('client_credentials')) {
+    throw invalidInput('grant_types', 'client_credentials is for confidential clients only (RFC 6749 §4.4): use client_secret_basic, client_secret_post or private_key_jwt, or leave client_credentials out');
+  }
   return metadata;
+}
+
+/**
+ * The grant types a stored client may use: a public client never gets client_credentials, even
+ * when its metadata was stored before Tessera refused that combination.
+ */
+export function usableGrantTypes(metadata: Record<string, unknown>): unknown {
+  const grants = metadata.grant_types;
+  if (metadata.token_endpoint_auth_method !== 'none' || !Array.isArray(grants)) return grants;
+  return grants.filter((grant) => grant !== 'client_credentials');
 }
 
 /**

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 import { readClientCredentials, type ClientSecretHasher } from '../clients/client-secrets.js';
-import type { Clients } from '../clients/clients.js';
+import { usableGrantTypes, type Clients } from '../clients/clients.js';
 import type { ClientMetadataLoader } from './adapter.js';
 
 /**
@@ -33,6 +33,7 @@ export function createClientLoader(clients: Pick<Clients, 'findEnabled'>, secret
     const found = await clients.findEnabled(clientId);
     if (!found) return undefined;
     const metadata: Record<string, unknown> = { ...found.record.metadata };
+    if (metadata.grant_types !== undefined) metadata.grant_types = usableGrantTypes(metadata);
     if (found.secretHash !== null) {
       const presented = presentedSecret(clientId);
       metadata.client_secret = presented !== undefined && presented !== unmatchable && secrets.matches(presented, found.secretHash)

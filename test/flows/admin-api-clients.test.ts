@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { adminApi, adminCaller, invalid, NamedBrowser, tokenRequest, type AdminApi, type AdminCaller, type Json } from '../support/admin.js';
-import { refreshWith } from '../support/flows.js';
+import { openDb, refreshWith } from '../support/flows.js';
 import { discover, introspect, login, REDIRECT_URI, seed, userinfoStatus, type Fixture } from '../support/rp.js';
 import { startServer, type TestServer } from '../support/server.js';
 
@@ -117,6 +117,8 @@ describe('admin API: clients and APIs', { timeout: 60_000 }, () => {
         ['unsupported auth method', { ...machine('Bad'), token_endpoint_auth_method: 'client_secret_jwt' }, 'token_endpoint_auth_method'],
         ['a client_secret given', { ...machine('Bad'), client_secret: 'mine' }, 'client_secret'],
         ['grant_types not a list', { ...machine('Bad'), grant_types: 'client_credentials' }, 'grant_types'],
+        // RFC 6749 §4.4: client_credentials is for confidential clients only.
+        ['a public client with client_credentials', { ...machine('Bad'), token_endpoint_auth_method: 'none' }, 'grant_types'],
       ];
       for (const [what, body, field] of bad) {
         const r = await admin.post('/clients', body);
@@ -131,10 +133,39 @@ describe('admin API: clients and APIs', { timeout: 60_000 }, () => {
       const patched = await admin.patch(`/clients/${f.web.clientId}`, { redirect_uris: ['not a url'] });
       expect(patched.status).toBe(400);
       expect(patched.body).toMatchObject(invalid('redirect_uris'));
+      const publicMachine = await admin.patch(`/clients/${f.rs.clientId}`, { token_endpoint_auth_method: 'none' });
+      expect(publicMachine.status).toBe(400);
+      expect(publicMachine.body).toMatchObject(invalid('grant_types'));
+      expect((await admin.get(`/clients/${f.rs.clientId}`)).body.metadata.token_endpoint_auth_method).toBe('client_secret_basic');
       const changeId = await admin.patch(`/clients/${f.web.clientId}`, { client_id: 'another-id' });
       expect(changeId.status).toBe(400);
       expect(changeId.body).toMatchObject(invalid('client_id'));
       expect((await admin.get(`/clients/${f.web.clientId}`)).body.metadata.redirect_uris).toEqual([REDIRECT_URI]);
+    });
+
+    it('a public client stored with client_credentials before that was refused still gets no token', async () => {
+      const created = await admin.post('/clients', machine('Stored Before The Fix'));
+      const id = created.body.client.client_id as string;
+      const db = await openDb(server);
+      try {
+        const metadata = JSON.stringify({ client_name: 'Stored Before The Fix', grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'none' });
+        expect(await db.run('UPDATE "Client" SET metadata = $1, "secretHash" = NULL WHERE "clientId" = $2', [metadata, id])).toBe(1);
+      } finally {
+        await db.close();
+      }
+      const ask = () => fetch(`${server.issuer}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: id, resource: f.opaqueApi, scope: 'read' }),
+      });
+      // The server sees the changed row within CLIENT_CACHE_MS; until then the old secret-based
+      // registration refuses a request without a secret anyway.
+      const deadline = Date.now() + 5000;
+      let res = await ask();
+      while (Date.now() < deadline && res.status === 401) res = await ask();
+      const body = (await res.json()) as { error?: string; access_token?: string };
+      expect(body.access_token).toBeUndefined();
+      expect(body, JSON.stringify(body)).toMatchObject({ error: 'invalid_request', error_description: 'requested grant type is not allowed for this client' });
     });
 
     it('rotates the secret: the new one works at /token, the old one stops working', async () => {
