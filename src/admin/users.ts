@@ -6,6 +6,7 @@ import { conflict, invalidInput, notFound } from '../errors.js';
 import { hashIdentifier } from '../hash.js';
 import { unexpired } from '../oidc/model-tables.js';
 import type { RevocationSummary, Revoker } from '../revocation/revoker.js';
+import { readSessionSnapshot } from '../revocation/session-snapshot.js';
 
 export const ADMIN_ROLE = 'admin';
 
@@ -276,12 +277,11 @@ export function createUserAdmin(deps: { db: Db; accounts: Accounts; clients: Cli
 
     async revokeSession(id, sessionId, actor) {
       const user = await mustFind(id);
-      const row = await db.oidcSession.findUnique({ where: { uid: sessionId } });
-      if (!row || row.accountId !== id) throw notFound('session');
-      const payload = JSON.parse(row.payload) as SessionPayload;
-      const grantIds = Object.values(payload.authorizations ?? {}).map((a) => a.grantId).filter((g): g is string => typeof g === 'string');
+      const session = await readSessionSnapshot(db, { uid: sessionId });
+      if (!session || session.accountId !== id) throw notFound('session');
+      const grantIds = session.clients.map((c) => c.grantId).filter((g): g is string => g !== null);
       // An operator revoking a session ends all of it, offline grants included.
-      return revoker.revokeSession(sessionId, grantIds, {
+      return revoker.revokeSession(session, grantIds, {
         action: 'session.revoke', actor, initiator: 'admin', target: target(id), reason: 'revoked by an administrator', details: { email: user.email, session: sessionId },
       });
     },

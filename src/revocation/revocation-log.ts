@@ -46,6 +46,8 @@ export interface LogEntry {
 export interface AppendOptions {
   readonly initiator: Initiator;
   readonly reason: string;
+  /** `windowSeconds()`, read before the transaction (it reads the APIs' lifetimes). */
+  readonly windowSeconds: number;
 }
 
 export interface RevocationLog {
@@ -85,7 +87,7 @@ export function createRevocationLog(deps: {
       if (entries.length === 0) return null;
       const txn = randomUUID();
       const at = new Date();
-      const defaultUntil = new Date(at.getTime() + (await windowSeconds()) * 1000);
+      const defaultUntil = new Date(at.getTime() + options.windowSeconds * 1000);
       await tx.revocationEvent.createMany({
         data: entries.map((entry) => ({
           txn,

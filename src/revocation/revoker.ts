@@ -160,6 +160,8 @@ export function createRevoker(db: Db, deps: { audit: Audit; stats: TokenStats; l
    * hear of the entries once it committed.
    */
   async function run(build: (tx: Db) => Op[], entries: readonly LogEntry[], cause: RevocationCause): Promise<RevocationSummary> {
+    // Read outside the transaction: the write lock is held for the writes only.
+    const windowSeconds = entries.length > 0 ? await deps.log.windowSeconds() : 0;
     const { summary, txn } = await db.$transaction(async (transaction) => {
       const tx = transaction as unknown as Db;
       const totals = { grants: 0, sessions: 0, tokens: 0 };
@@ -167,7 +169,7 @@ export function createRevoker(db: Db, deps: { audit: Audit; stats: TokenStats; l
         const result = (await op) as { count?: number };
         if (label) totals[label] += result.count ?? 0;
       }
-      const txn = await deps.log.append(tx, entries, { initiator: initiatorOf(cause), reason: cause.reason ?? cause.action });
+      const txn = await deps.log.append(tx, entries, { initiator: initiatorOf(cause), reason: cause.reason ?? cause.action, windowSeconds });
       await tx.auditEvent.create({ data: deps.audit.row({ ...cause, details: { ...cause.details, ...totals } }) });
       if (totals.tokens > 0) await deps.stats.revokedOp(tx, totals.tokens);
       return { summary: totals, txn };
@@ -188,8 +190,8 @@ export function createRevoker(db: Db, deps: { audit: Audit; stats: TokenStats; l
   return {
     async revokeGrants(grantIds, cause, options = {}) {
       const entries = await grantEntries(grantIds, uniqueSessions(options.sessions ?? [], options.endedSessions ?? []));
+      const revoked = new Set(grantIds);
       for (const session of options.endedSessions ?? []) {
-        const revoked = new Set(grantIds);
         // Clients whose grant survives (offline) are still told their session ended.
         entries.push(...sessionEntries(session, false, (clientId) => !session.clients.some((c) => c.clientId === clientId && c.grantId !== null && revoked.has(c.grantId))));
       }
